@@ -1,0 +1,206 @@
+"""Commands of CONTRACT §3."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from custos.cli.options import (
+    EmailOption,
+    IdOption,
+    JsonOption,
+    MapOption,
+    PhoneOption,
+    open_engine,
+    open_map,
+    subject_from,
+    user_errors,
+)
+from custos.cli.report import print_erasure, print_plan
+from custos.errors import CustosError
+
+app = typer.Typer(
+    name="custos",
+    help="Custos keeps a privacy policy's promises against the company's real databases.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.command()
+@user_errors
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the sample company is built.")] = Path("custos-demo"),
+    customers: Annotated[int, typer.Option(help="How many customers the sample shop has.", min=10, max=100000)] = 200,
+) -> None:
+    """Build a sample shop, run plan, access and erasure for one person, and show what happened."""
+    from custos.demo.run import run_demo
+
+    run_demo(directory, customers=customers)
+
+
+@app.command()
+@user_errors
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter data map.")] = Path("custos.yaml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a starter data map to edit."""
+    from custos.datamap.starter import STARTER_MAP
+
+    if path.exists() and not force:
+        raise CustosError(f"{path} already exists (use --force to overwrite)")
+    path.write_text(STARTER_MAP, encoding="utf-8")
+    typer.echo(f"wrote {path}; edit it, then run: custos validate --map {path} --connect")
+
+
+@app.command()
+@user_errors
+def validate(
+    path: Annotated[Path | None, typer.Argument(help="Data map file or folder.")] = None,
+    map_path: MapOption = None,
+    connect: Annotated[bool, typer.Option("--connect", help="Also check tables, columns and types on the live stores.")] = False,
+) -> None:
+    """Check a data map (and with --connect, against the live stores)."""
+    datamap = open_map(path or map_path)
+    for warning in datamap.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if connect:
+        engine = open_engine(datamap)
+        try:
+            engine.check_schema()
+        finally:
+            engine.close()
+    fields = sum(len(c.fields) for c in datamap.collections.values())
+    typer.echo(
+        f"ok: {datamap.location}: {len(datamap.systems)} system(s), {len(datamap.collections)} collection(s), "
+        f"{fields} field(s), identities {', '.join(datamap.identity_types)}"
+        + ("; live stores match" if connect else "")
+    )
+
+
+@app.command()
+@user_errors
+def taxonomy(
+    as_json: JsonOption = False,
+    map_path: Annotated[Path | None, typer.Option("--map", help="Include the data map's own categories.")] = None,
+) -> None:
+    """Print the category tree with its CCPA and GDPR mapping."""
+    from custos.taxonomy import default_taxonomy
+
+    tree = open_map(map_path).taxonomy if map_path else default_taxonomy()
+    if as_json:
+        typer.echo(json.dumps(tree.to_dict(), indent=2))
+    else:
+        typer.echo(tree.render_tree())
+
+
+@app.command()
+@user_errors
+def plan(
+    email: EmailOption = None, phone: PhoneOption = None,
+    ids: IdOption = None, map_path: MapOption = None, as_json: JsonOption = False,
+) -> None:
+    """Dry run of an erasure: what would be read, changed and kept. Changes nothing."""
+    subject = subject_from(email, phone, ids)
+    engine = open_engine(open_map(map_path))
+    try:
+        result = engine.plan(subject)
+    finally:
+        engine.close()
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        print_plan(result)
+
+
+@app.command()
+@user_errors
+def access(
+    email: EmailOption = None, phone: PhoneOption = None,
+    ids: IdOption = None, map_path: MapOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the whole package (zip) here.")] = None,
+) -> None:
+    """Run an access request: data.json to stdout, or the whole package with --out."""
+    from custos.package import build_package
+
+    subject = subject_from(email, phone, ids)
+    datamap = open_map(map_path)
+    engine = open_engine(datamap)
+    try:
+        result = engine.access(subject)
+    finally:
+        engine.close()
+    if out is None:
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    out.write_bytes(build_package(datamap, result))
+    typer.echo(f"wrote {out}: {result.row_count} row(s) in {len(result.datasets())} dataset(s)", err=True)
+
+
+@app.command()
+@user_errors
+def erase(
+    email: EmailOption = None, phone: PhoneOption = None,
+    ids: IdOption = None, map_path: MapOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run an erasure (asks first unless --yes)."""
+    subject = subject_from(email, phone, ids)
+    engine = open_engine(open_map(map_path))
+    try:
+        if not yes:
+            preview = engine.plan(subject)
+            touched = [c for c in preview.collections if c.rows_found]
+            if not touched:
+                typer.echo("nothing found for this subject; nothing to erase")
+                return
+            print_plan(preview)
+            if not sys.stdin.isatty() or not typer.confirm("Erase this data?", default=False):
+                raise CustosError("not confirmed; nothing was changed (use --yes to skip the question)")
+        result = engine.erase(subject)
+    finally:
+        engine.close()
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        print_erasure(result)
+    if result.status in ("failed", "partial", "incomplete"):
+        raise typer.Exit(4)
+
+
+@app.command()
+@user_errors
+def correct(
+    values: Annotated[list[str], typer.Option("--set", help="dataset.collection.field=new value (repeatable).")],
+    email: EmailOption = None, phone: PhoneOption = None,
+    ids: IdOption = None, map_path: MapOption = None, as_json: JsonOption = False,
+) -> None:
+    """Run a correction: write new values into named fields of the subject's rows."""
+    subject = subject_from(email, phone, ids)
+    changes: dict[str, Any] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise CustosError(f"--set takes dataset.collection.field=value, got {item!r}")
+        changes[name.strip()] = value
+    engine = open_engine(open_map(map_path))
+    try:
+        result = engine.correct(subject, changes)
+    finally:
+        engine.close()
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        for outcome in result.collections:
+            typer.echo(f"{outcome.collection}: {outcome.rows_found} row(s) found, {outcome.rows_changed} changed")
+
+
+def main() -> None:
+    app()

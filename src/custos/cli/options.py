@@ -1,0 +1,70 @@
+"""Options shared by several commands, and the turning of errors into one line."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from custos.config import get_settings
+from custos.datamap import DataMap, load_datamap
+from custos.engine import Engine, Subject
+from custos.errors import CustosError, IdentityError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+MapOption = Annotated[
+    Path | None,
+    typer.Option("--map", "-m", help="Data map file or folder (default: $CUSTOS_DATAMAP, else ./custos.yaml)."),
+]
+EmailOption = Annotated[list[str] | None, typer.Option("--email", help="Subject's email (repeatable).")]
+PhoneOption = Annotated[list[str] | None, typer.Option("--phone", help="Subject's phone number (repeatable).")]
+IdOption = Annotated[
+    list[str] | None, typer.Option("--id", help="Other identity as NAME=VALUE, e.g. user_id=42 (repeatable).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def user_errors(function: F) -> F:
+    """A CustosError becomes one line on stderr and its exit code; no traceback."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except CustosError as exc:
+            lines = str(exc).splitlines() or [exc.__class__.__name__]
+            typer.echo(f"error: {lines[0]}", err=True)
+            for line in lines[1:]:
+                typer.echo(f"error: {line}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def subject_from(email: list[str] | None, phone: list[str] | None, ids: list[str] | None) -> Subject:
+    values: dict[str, list[str]] = {}
+    if email:
+        values["email"] = email
+    if phone:
+        values["phone"] = phone
+    for item in ids or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise IdentityError(f"--id takes NAME=VALUE, got {item!r}")
+        values.setdefault(name.strip(), []).append(value)
+    return Subject.of(**values)
+
+
+def open_map(path: Path | None) -> DataMap:
+    return load_datamap(path if path is not None else get_settings().datamap)
+
+
+def open_engine(datamap: DataMap) -> Engine:
+    settings = get_settings()
+    return Engine(
+        datamap, secret_key=settings.secret(), journal=settings.journal_path, batch_size=settings.batch_size
+    )

@@ -1,0 +1,74 @@
+"""Settings from ``CUSTOS_*`` environment variables (and an optional ``custos.toml``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from custos.errors import ConfigError
+
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "custos"}
+
+
+class Settings(BaseSettings):
+    """Every setting, its default and what it is for."""
+
+    model_config = SettingsConfigDict(env_prefix="CUSTOS_", toml_file="custos.toml", extra="ignore")
+
+    env: Literal["development", "production"] = Field(
+        "development", description="production refuses insecure defaults such as a generated secret key"
+    )
+    database_url: str = Field(
+        "sqlite:///custos.db", description="control-plane store: requests, consent, audit log"
+    )
+    datamap: str = Field("custos.yaml", description="path of the data map (a file or a folder)")
+    secret_key: str = Field(
+        "", description="key for mask_hash, signed links and tokens; generated per state folder in development"
+    )
+    state_dir: str = Field(".custos", description="folder for the erasure journal and generated keys")
+    smtp_url: str = Field("", description="SMTP server for mail; empty writes mail to the outbox folder")
+    outbox_dir: str = Field(".custos/outbox", description="where mail is written when no SMTP server is set")
+    broker_url: str = Field("", description="Redis or RabbitMQ URL for Celery workers; empty runs jobs in-process")
+    default_region: str = Field("US", description="region for phone numbers given without a country code")
+    batch_size: int = Field(500, ge=1, le=10000, description="keys per statement in store queries")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def journal_path(self) -> Path:
+        return Path(self.state_dir) / "journal.db"
+
+    def secret(self) -> bytes:
+        """The secret key; in development a random one is kept in the state folder."""
+        if self.secret_key.strip().lower() not in _PLACEHOLDERS:
+            if self.env == "production" and len(self.secret_key) < 32:
+                raise ConfigError("CUSTOS_SECRET_KEY must be at least 32 characters in production")
+            return self.secret_key.encode()
+        if self.env == "production":
+            raise ConfigError("CUSTOS_SECRET_KEY is not set (or is a placeholder); production needs a real key")
+        path = Path(self.state_dir) / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """The settings as the environment gives them now."""
+    return Settings(**overrides)

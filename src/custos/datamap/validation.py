@@ -1,0 +1,294 @@
+"""The meaning of a data map: names resolve, identities exist, strategies make sense.
+
+Shape errors are caught by the models; this pass checks everything that needs the whole
+map at once, and collects every problem before reporting, so one run shows them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from custos.datamap.datamap import CollectionInfo, DataMap, Edge, EntryPoint
+from custos.datamap.models import DataMapDocument, Strategy
+from custos.datamap.source import SourceMap, where
+from custos.errors import CustosError, DataMapError, DataMapErrors
+from custos.taxonomy import Taxonomy, default_taxonomy
+
+
+class _Problems:
+    def __init__(self, raw: SourceMap) -> None:
+        self.raw = raw
+        self.errors: list[DataMapError] = []
+        self.warnings: list[str] = []
+
+    def add(self, message: str, loc: tuple[int | str, ...], key: str) -> None:
+        file, line = where(self.raw, loc)
+        self.errors.append(DataMapError(message, file=file, line=line, key=key))
+
+    def warn(self, message: str, loc: tuple[int | str, ...]) -> None:
+        file, line = where(self.raw, loc)
+        self.warnings.append(f"{file}:{line}: {message}" if line else message)
+
+
+def _unique(problems: _Problems, items: list[Any], attr: str, section: str) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        value = getattr(item, attr)
+        if value in seen:
+            problems.add(f"{attr} {value!r} is used twice in {section}", (section, index, attr), section)
+        seen.add(value)
+
+
+def _check_category(
+    problems: _Problems, taxonomy: Taxonomy, key: str, loc: tuple[int | str, ...], label: str
+) -> None:
+    if not taxonomy.has_category(key):
+        hint = taxonomy.suggest(key)
+        problems.add(
+            f"unknown category {key!r}" + (f"; did you mean {hint!r}?" if hint else "")
+            + " (see `custos taxonomy`)",
+            loc,
+            label,
+        )
+
+
+def resolve(document: DataMapDocument, raw: SourceMap, location: str) -> DataMap:
+    """Check the whole map and build the traversal graph; raise every problem at once."""
+    problems = _Problems(raw)
+    taxonomy = default_taxonomy()
+    if document.taxonomy is not None:
+        try:
+            taxonomy = taxonomy.extend(document.taxonomy.categories, document.taxonomy.data_uses)
+        except CustosError as exc:
+            problems.add(exc.message, ("taxonomy",), "taxonomy")
+
+    _unique(problems, document.systems, "key", "systems")
+    _unique(problems, document.datasets, "key", "datasets")
+    _unique(problems, document.purposes, "key", "purposes")
+    _unique(problems, document.recipients, "key", "recipients")
+    _unique(problems, document.exceptions, "key", "exceptions")
+
+    _check_jurisdictions(problems, document)
+    system_of = _assign_systems(problems, document)
+    collections = _collections(problems, document, system_of)
+    exceptions = {e.key for e in document.exceptions}
+    edges: list[Edge] = []
+    entries: list[EntryPoint] = []
+
+    for d_index, dataset in enumerate(document.datasets):
+        for c_index, collection in enumerate(dataset.collections):
+            qualified = f"{dataset.key}.{collection.name}"
+            loc_c: tuple[int | str, ...] = ("datasets", d_index, "collections", c_index)
+            _unique(problems, collection.fields, "name", f"{qualified} fields")
+            for f_index, data_field in enumerate(collection.fields):
+                loc_f = (*loc_c, "fields", f_index)
+                label = f"{qualified}.{data_field.name}"
+                for k_index, category in enumerate(data_field.categories):
+                    _check_category(problems, taxonomy, category, (*loc_f, "categories", k_index), label)
+                if data_field.keep_for and data_field.keep_for not in exceptions:
+                    problems.add(
+                        f"keep_for names unknown exception {data_field.keep_for!r}; "
+                        f"declared: {sorted(exceptions) or 'none'}",
+                        (*loc_f, "keep_for"),
+                        label,
+                    )
+                if collection.erase_rows and data_field.keep_for:
+                    problems.add(
+                        "keep_for cannot be honoured in a collection with erase_rows: true "
+                        "(erasure deletes the whole row)",
+                        (*loc_f, "keep_for"),
+                        label,
+                    )
+                if data_field.primary_key and data_field.erase not in (None, Strategy.KEEP):
+                    problems.add(
+                        "a primary key cannot be masked; erase the row (erase_rows: true) instead",
+                        (*loc_f, "erase"),
+                        label,
+                    )
+                if data_field.identity:
+                    entries.append(EntryPoint(data_field.identity, qualified, data_field.name))
+                if data_field.references is not None:
+                    edge = _edge(problems, dataset.key, qualified, data_field.name,
+                                 data_field.references.field, data_field.references.direction,
+                                 collections, (*loc_f, "references"), label)
+                    if edge is not None:
+                        edges.append(edge)
+            if not any(f.is_personal or f.references for f in collection.fields):
+                problems.warn(f"{qualified} declares no personal field, identity or reference", loc_c)
+
+    _check_purposes(problems, document, taxonomy)
+    if not entries:
+        problems.add(
+            "no field is marked as an identity (identity: email, phone, ...), so no request "
+            "can find anyone", ("datasets",), "datasets"
+        )
+    if problems.errors:
+        raise DataMapErrors(problems.errors)
+
+    datamap = DataMap(
+        document=document,
+        location=location,
+        taxonomy=taxonomy,
+        collections=collections,
+        edges=edges,
+        entry_points=entries,
+        warnings=problems.warnings,
+        raw=raw,
+    )
+    for qualified in sorted(set(collections) - reachable(datamap)):
+        problems.warn(
+            f"{qualified} cannot be reached from any identity; requests will never touch it",
+            _collection_loc(document, qualified),
+        )
+    datamap.warnings = problems.warnings
+    return datamap
+
+
+def reachable(datamap: DataMap) -> set[str]:
+    """Collections that some identity can reach by following the map's edges."""
+    seen = {e.collection for e in datamap.entry_points}
+    frontier = list(seen)
+    while frontier:
+        current = frontier.pop()
+        for edge in datamap.edges:
+            targets = [edge.child] if edge.forward and edge.parent == current else []
+            if edge.backward and edge.child == current:
+                targets.append(edge.parent)
+            for target in targets:
+                if target not in seen:
+                    seen.add(target)
+                    frontier.append(target)
+    return seen
+
+
+def _collection_loc(document: DataMapDocument, qualified: str) -> tuple[int | str, ...]:
+    for d_index, dataset in enumerate(document.datasets):
+        for c_index, collection in enumerate(dataset.collections):
+            if f"{dataset.key}.{collection.name}" == qualified:
+                return ("datasets", d_index, "collections", c_index)
+    return ("datasets",)
+
+
+def _check_jurisdictions(problems: _Problems, document: DataMapDocument) -> None:
+    try:
+        from custos.rules import load_rule_sets
+    except ImportError:  # pragma: no cover - rules ship with the package
+        return
+    known = load_rule_sets()
+    for index, key in enumerate(document.organization.jurisdictions):
+        if key not in known:
+            problems.add(
+                f"unknown jurisdiction {key!r}; known: {', '.join(sorted(known))}",
+                ("organization", "jurisdictions", index),
+                "organization.jurisdictions",
+            )
+
+
+def _assign_systems(problems: _Problems, document: DataMapDocument) -> dict[str, str]:
+    dataset_keys = {d.key for d in document.datasets}
+    system_of: dict[str, str] = {}
+    for s_index, system in enumerate(document.systems):
+        for k_index, dataset in enumerate(system.datasets):
+            if dataset not in dataset_keys:
+                problems.add(
+                    f"system {system.key!r} lists unknown dataset {dataset!r}; "
+                    f"declared: {sorted(dataset_keys)}",
+                    ("systems", s_index, "datasets", k_index),
+                    f"systems[{system.key}].datasets",
+                )
+            elif dataset in system_of:
+                problems.add(
+                    f"dataset {dataset!r} is already stored in system {system_of[dataset]!r}; "
+                    "a dataset lives in one system",
+                    ("systems", s_index, "datasets", k_index),
+                    f"systems[{system.key}].datasets",
+                )
+            else:
+                system_of[dataset] = system.key
+    for d_index, dataset in enumerate(document.datasets):
+        if dataset.key not in system_of:
+            problems.add(
+                f"dataset {dataset.key!r} is not stored in any system (list it under a system's datasets)",
+                ("datasets", d_index, "key"),
+                f"datasets[{dataset.key}]",
+            )
+    return system_of
+
+
+def _collections(
+    problems: _Problems, document: DataMapDocument, system_of: dict[str, str]
+) -> dict[str, CollectionInfo]:
+    result: dict[str, CollectionInfo] = {}
+    for d_index, dataset in enumerate(document.datasets):
+        for c_index, collection in enumerate(dataset.collections):
+            qualified = f"{dataset.key}.{collection.name}"
+            if qualified in result:
+                problems.add(
+                    f"collection {collection.name!r} appears twice in dataset {dataset.key!r}",
+                    ("datasets", d_index, "collections", c_index, "name"),
+                    qualified,
+                )
+                continue
+            result[qualified] = CollectionInfo(
+                qualified, dataset.key, system_of.get(dataset.key, "?"), collection
+            )
+    return result
+
+
+def _edge(
+    problems: _Problems,
+    dataset: str,
+    child: str,
+    child_field: str,
+    target: str,
+    direction: str,
+    collections: dict[str, CollectionInfo],
+    loc: tuple[int | str, ...],
+    label: str,
+) -> Edge | None:
+    parts = target.split(".")
+    parent = f"{dataset}.{parts[0]}" if len(parts) == 2 else f"{parts[0]}.{parts[1]}"
+    parent_field = parts[-1]
+    info = collections.get(parent)
+    if info is None:
+        problems.add(f"references unknown collection {parent!r} (in {target!r})", loc, label)
+        return None
+    if info.collection.field(parent_field) is None:
+        problems.add(
+            f"references {target!r}, but {parent} declares no field {parent_field!r}; "
+            f"its fields: {[f.name for f in info.fields]}",
+            loc,
+            label,
+        )
+        return None
+    return Edge(child=child, child_field=child_field, parent=parent, parent_field=parent_field,
+                forward=direction != "reverse", backward=direction in ("both", "reverse"))
+
+
+def _check_purposes(problems: _Problems, document: DataMapDocument, taxonomy: Taxonomy) -> None:
+    recipients = {r.key for r in document.recipients}
+    for p_index, purpose in enumerate(document.purposes):
+        label = f"purposes[{purpose.key}]"
+        for u_index, use in enumerate(purpose.uses):
+            if use not in taxonomy.data_uses:
+                hint = taxonomy.suggest(use, "data_use")
+                problems.add(
+                    f"unknown data use {use!r}" + (f"; did you mean {hint!r}?" if hint else ""),
+                    ("purposes", p_index, "uses", u_index),
+                    label,
+                )
+        for k_index, category in enumerate(purpose.categories):
+            _check_category(problems, taxonomy, category, ("purposes", p_index, "categories", k_index), label)
+        for r_index, recipient in enumerate(purpose.recipients):
+            if recipient not in recipients:
+                problems.add(
+                    f"unknown recipient {recipient!r}; declared: {sorted(recipients) or 'none'}",
+                    ("purposes", p_index, "recipients", r_index),
+                    label,
+                )
+        if purpose.lawful_basis == "legitimate_interests" and not purpose.legitimate_interest:
+            problems.warn(
+                f"purpose {purpose.key!r} relies on legitimate interests without saying which "
+                "(legitimate_interest: ...); GDPR Art. 13(1)(d) requires it in the notice",
+                ("purposes", p_index),
+            )

@@ -1,0 +1,341 @@
+"""The engine: plan, access, erasure and correction for one data map.
+
+It knows the data map and the stores, nothing of HTTP or of the control plane. Every
+method first checks the map against the live stores (once per engine), so a map that
+asks for the impossible is refused before any request touches data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from custos.datamap import DataMap, Strategy
+from custos.engine.erasure import SystemRun, residual_check
+from custos.engine.journal import Journal
+from custos.engine.masking import Masker, fit_problem
+from custos.engine.results import (
+    CollectionOutcome,
+    CorrectionResult,
+    ErasureResult,
+    PlanResult,
+)
+from custos.engine.subject import Subject, merge_subjects
+from custos.engine.traversal import Reach, traverse
+from custos.engine.work import CollectionWork, kept_fields, plan_work
+from custos.errors import CustosError, DataMapError, DataMapErrors, StoreError
+from custos.stores import Assignment, ColumnInfo, Selector, Store, open_store
+from custos.stores.sql import coerce, json_value
+
+
+class AccessResult:
+    """Every row found for a subject, grouped by dataset and collection."""
+
+    def __init__(self, subject: Subject, datamap: DataMap, reach: Reach, generated_at: str) -> None:
+        self.subject = subject
+        self.datamap = datamap
+        self.reach = reach
+        self.generated_at = generated_at
+
+    def datasets(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        result: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for qualified, found in self.reach.found.items():
+            if not found.rows:
+                continue
+            info = found.info
+            names = [f.name for f in info.fields]
+            rows = [{n: json_value(row.get(n)) for n in names} for row in found.rows.values()]
+            rows.sort(key=lambda r: json.dumps(r, sort_keys=True, default=str))
+            result.setdefault(info.dataset, {})[info.name] = rows
+        return result
+
+    def to_dict(self) -> dict[str, Any]:
+        """``data.json`` as CONTRACT §2 shapes it."""
+        return {"subject": self.subject.as_dict(), "generated_at": self.generated_at, "datasets": self.datasets()}
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(f.rows) for f in self.reach.found.values())
+
+    def categories(self) -> list[str]:
+        """Categories of the fields that hold data in the rows found (for a categories answer)."""
+        found = set()
+        for qualified, state in self.reach.found.items():
+            if state.rows:
+                for data_field in state.info.fields:
+                    if any(row.get(data_field.name) is not None for row in state.rows.values()):
+                        found.update(data_field.categories)
+        return sorted(found)
+
+
+class Engine:
+    """Runs requests for one data map against its stores."""
+
+    def __init__(
+        self,
+        datamap: DataMap,
+        *,
+        secret_key: bytes,
+        journal: Journal | str | Path | None = None,
+        stores: Mapping[str, Store] | None = None,
+        batch_size: int = 500,
+    ) -> None:
+        self.datamap = datamap
+        self.masker = Masker(secret_key)
+        self._secret = secret_key
+        self.batch_size = batch_size
+        self._journal = journal if isinstance(journal, Journal) or journal is None else Journal(journal)
+        self._stores: dict[str, Store] = dict(stores or {})
+        self._checked = False
+
+    # -- stores and schema --------------------------------------------------------------
+    def store(self, system: str) -> Store:
+        if system not in self._stores:
+            self._stores[system] = open_store(system, self.datamap.systems[system].url)
+        return self._stores[system]
+
+    @property
+    def stores(self) -> dict[str, Store]:
+        for system in self.datamap.systems:
+            self.store(system)
+        return self._stores
+
+    @property
+    def journal(self) -> Journal:
+        if self._journal is None:
+            raise CustosError("this engine has no journal; give one to run erasures")
+        return self._journal
+
+    def close(self) -> None:
+        for store in self._stores.values():
+            store.close()
+
+    def schema_problems(self) -> list[DataMapError]:
+        """Every way the map does not fit the live stores (tables, columns, strategies)."""
+        problems: list[DataMapError] = []
+        for system in self.datamap.systems:
+            infos = self.datamap.collections_of_system(system)
+            if not infos:
+                continue
+            described = self.store(system).describe([i.name for i in infos])
+            for info in infos:
+                columns = described[info.name]
+                if columns is None:
+                    problems.append(self._problem(info.qualified, None,
+                                                  f"table {info.name!r} does not exist in system {system!r}"))
+                    continue
+                for data_field in info.fields:
+                    column = columns.get(data_field.name)
+                    if column is None:
+                        problems.append(self._problem(
+                            info.qualified, data_field.name,
+                            f"column {data_field.name!r} does not exist in table {info.name!r}; "
+                            f"its columns: {sorted(columns)}"))
+                        continue
+                    if info.collection.erase_rows:
+                        continue
+                    problem = fit_problem(data_field.strategy, column)
+                    if problem and data_field.erase is None and data_field.strategy is Strategy.MASK_NULL:
+                        problem += " (mask_null is the default for a personal field without erase:)"
+                    if problem:
+                        problems.append(self._problem(info.qualified, data_field.name, problem))
+        return problems
+
+    def _problem(self, qualified: str, field_name: str | None, message: str) -> DataMapError:
+        key = f"{qualified}.{field_name}" if field_name else qualified
+        file, line = self.datamap.locate(qualified, field_name)
+        return DataMapError(message, file=file, line=line, key=key)
+
+    def check_schema(self) -> None:
+        """Refuse to run on a map that does not fit the live stores."""
+        if self._checked:
+            return
+        problems = self.schema_problems()
+        if problems:
+            raise DataMapErrors(problems)
+        self._checked = True
+
+    # -- requests -------------------------------------------------------------------------
+    def find(self, subject: Subject) -> Reach:
+        self.check_schema()
+        return traverse(self.datamap, self.stores, subject)
+
+    def access(self, subject: Subject) -> AccessResult:
+        """Every row reachable from the subject, with exactly the declared fields."""
+        from datetime import UTC, datetime
+
+        reach = self.find(subject)
+        return AccessResult(subject, self.datamap, reach, datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def plan(self, subject: Subject | Sequence[Subject]) -> PlanResult:
+        """What an erasure would read and change, and what it would keep; changes nothing."""
+        merged = subject if isinstance(subject, Subject) else merge_subjects(subject)
+        reach = self.find(merged)
+        works = {w.collection: w for w in plan_work(self.datamap, reach)}
+        outcomes = [self._outcome(q, works.get(q), reach) for q in self.datamap.collections]
+        return PlanResult(merged.as_dict(), outcomes, reach.statements)
+
+    def _outcome(self, qualified: str, work: CollectionWork | None, reach: Reach) -> CollectionOutcome:
+        info = self.datamap.collections[qualified]
+        outcome = CollectionOutcome(
+            collection=qualified, system=info.system, fields_read=[f.name for f in info.fields],
+            fields_kept=kept_fields(self.datamap, qualified),
+        )
+        if work is None:
+            outcome.status = "nothing_found"
+            return outcome
+        outcome.rows_found = work.rows_found
+        outcome.action = "delete" if work.delete else ("mask" if work.masks else "none")
+        outcome.fields_masked = {m.field: str(m.strategy) for m in work.masks}
+        outcome.fields_masked_where_subject = [m.field for m in work.masks if m.only_where_in is not None]
+        outcome.fields_kept = work.kept
+        return outcome
+
+    def run_key(self, subject: Subject) -> str:
+        text = json.dumps([subject.as_dict(), self.datamap.digest], sort_keys=True)
+        return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def erase(self, subject: Subject | Sequence[Subject], *, run_key: str | None = None) -> ErasureResult:
+        """Erase everything reachable from the subject(s); resumes an interrupted run.
+
+        Many subjects run as one set-based pass. The result says, per collection, what
+        was found, changed, deleted and kept (with the exception's legal basis), and
+        carries the residual check.
+        """
+        merged = subject if isinstance(subject, Subject) else merge_subjects(subject)
+        key = run_key or self.run_key(merged)
+        journal = self.journal
+        notes: list[str] = []
+        previous = journal.unfinished(key)
+        resumed = False
+        if previous is not None and previous[0] == self.datamap.digest:
+            self.check_schema()
+            works = [CollectionWork.from_json(w) for w in previous[1]]
+            resumed = True
+            notes.append("resumed an interrupted run: rows were taken from its journal")
+            before_statements = 0
+        else:
+            if previous is not None:
+                notes.append("an interrupted run under another version of the data map was started afresh")
+            reach = self.find(merged)
+            works = plan_work(self.datamap, reach)
+            journal.start(key, self.datamap.digest, [w.to_json() for w in works],
+                          sorted({w.system for w in works}))
+            before_statements = reach.statements
+
+        targets: dict[str, set[Any]] = {}
+        systems: dict[str, dict[str, Any]] = {}
+        counts: dict[str, dict[str, int]] = {}
+        for system in sorted({w.system for w in works}):
+            step = journal.step(key, system)
+            for name, values in step.targets.items():
+                targets.setdefault(name, set()).update(values)
+            if step.state == "done":
+                systems[system] = {"status": "done", "resumed": True}
+                counts.update(step.outcome.get("counts", {}))
+                continue
+            run = SystemRun(self.datamap, self.store(system), self.masker, journal, key, self.batch_size)
+            try:
+                system_counts = run.run([w for w in works if w.system == system], targets)
+            except StoreError as exc:
+                journal.finished(key, system, "failed", {"error": exc.message})
+                systems[system] = {"status": "failed", "error": str(exc)}
+                continue
+            journal.finished(key, system, "done", {"counts": system_counts})
+            counts.update(system_counts)
+            systems[system] = {"status": "done"}
+
+        by_collection = {w.collection: w for w in works}
+        after = traverse(self.datamap, self.stores, merged)
+        residual = residual_check(self.datamap, self.stores, works, targets, after)
+        outcomes = []
+        for qualified in self.datamap.collections:
+            work = by_collection.get(qualified)
+            outcome = self._outcome(qualified, work, after)
+            if work is not None:
+                done = systems.get(work.system, {}).get("status") == "done"
+                outcome.status = "done" if done else "failed"
+                outcome.rows_changed = counts.get(qualified, {}).get("changed", 0)
+                outcome.rows_deleted = counts.get(qualified, {}).get("deleted", 0)
+            outcomes.append(outcome)
+
+        failed = [s for s, v in systems.items() if v["status"] != "done"]
+        if not works:
+            status = "nothing_found"
+        elif failed:
+            status = "failed" if len(failed) == len(systems) else "partial"
+        elif not residual.ok:
+            status = "incomplete"
+        else:
+            status = "completed"
+        if not failed:
+            journal.complete(key)
+        return ErasureResult(
+            subject=merged.as_dict(), status=status, run=key, resumed=resumed, collections=outcomes,
+            systems=systems, residual=residual, statements=before_statements + after.statements, notes=notes,
+        )
+
+    def correct(self, subject: Subject, changes: Mapping[str, Any]) -> CorrectionResult:
+        """Write new values into named fields (``dataset.collection.field``) of the subject's rows."""
+        parsed: dict[str, dict[str, Any]] = {}
+        for name, value in changes.items():
+            qualified, _, field_name = name.rpartition(".")
+            info = self.datamap.collections.get(qualified)
+            if info is None or info.collection.field(field_name) is None:
+                raise CustosError(f"no field {name!r} in the data map (write dataset.collection.field)")
+            data_field = info.field(field_name)
+            if data_field.primary_key or data_field.references is not None:
+                raise CustosError(f"{name} is a key; a correction changes personal data, not keys")
+            parsed.setdefault(qualified, {})[field_name] = value
+        reach = self.find(subject)
+        outcomes = []
+        for qualified, fields in parsed.items():
+            info = self.datamap.collections[qualified]
+            found = reach.found[qualified]
+            outcome = CollectionOutcome(collection=qualified, system=info.system, rows_found=len(found.rows),
+                                        action="correct", fields_read=sorted(fields))
+            if found.rows:
+                columns = self.store(info.system).describe([info.name])[info.name] or {}
+                assignments = [Assignment(f, set_constant=True, constant=_typed(columns[f], v))
+                               for f, v in fields.items()]
+                with self.store(info.system).transaction() as tx:
+                    outcome.rows_changed = tx.update(info.name, found.selector(), assignments)
+                outcome.status = "done"
+            else:
+                outcome.status = "nothing_found"
+            outcomes.append(outcome)
+        status = "completed" if any(o.rows_found for o in outcomes) else "nothing_found"
+        return CorrectionResult(subject.as_dict(), status, outcomes)
+
+
+def _typed(column: ColumnInfo, value: Any) -> Any:
+    from custos.stores.base import ColumnKind
+
+    if value is None:
+        if not column.nullable:
+            raise CustosError(f"{column.name} cannot be empty")
+        return None
+    if column.kind in (ColumnKind.DATE, ColumnKind.DATETIME) and isinstance(value, str):
+        from datetime import date, datetime
+
+        try:
+            return (date if column.kind is ColumnKind.DATE else datetime).fromisoformat(value)
+        except ValueError:
+            raise CustosError(f"{column.name} needs an ISO-8601 date, not {value!r}") from None
+    converted = coerce(column.kind, value)
+    if converted is None:
+        raise CustosError(f"{value!r} is not a valid value for {column.name} ({column.type_name})")
+    if column.kind.value == "string" and column.length and len(converted) > column.length:
+        raise CustosError(f"{column.name} holds at most {column.length} characters")
+    return converted
+
+
+def subjects_from(values: Iterable[str], identity: str = "email") -> list[Subject]:
+    return [Subject.of(**{identity: v}) for v in values]
+
+
+__all__ = ["AccessResult", "Engine", "Selector"]

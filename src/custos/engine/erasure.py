@@ -1,0 +1,180 @@
+"""Running an erasure: one transaction per system, journaled, checked afterwards.
+
+Per system, the old values that value-dependent strategies need are read first, the
+values about to be written are journaled, then one UPDATE per collection per batch of
+keys and one DELETE per collection per batch run in the same transaction. Statements
+only touch values that still need masking, so a resumed or repeated run never masks
+twice and reports no change where there is none.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from custos.datamap import DataMap, Strategy
+from custos.engine.journal import Journal
+from custos.engine.masking import REDACTED, VALUE_DEPENDENT, Masker
+from custos.engine.results import Residual, ResidualCollection
+from custos.engine.traversal import Reach
+from custos.engine.work import CollectionWork, FieldMask, chunks, delete_order
+from custos.errors import StoreError
+from custos.stores import Assignment, ColumnInfo, Selector, Store
+
+
+def target_key(collection: str, field: str) -> str:
+    return f"{collection}.{field}"
+
+
+class SystemRun:
+    """The erasure of one system's collections in one transaction."""
+
+    def __init__(
+        self,
+        datamap: DataMap,
+        store: Store,
+        masker: Masker,
+        journal: Journal,
+        run_key: str,
+        batch_size: int,
+    ) -> None:
+        self.datamap = datamap
+        self.store = store
+        self.masker = masker
+        self.journal = journal
+        self.run_key = run_key
+        self.batch_size = batch_size
+
+    def run(self, works: list[CollectionWork], targets: dict[str, set[Any]]) -> dict[str, dict[str, int]]:
+        columns = self.store.describe([w.table for w in works])
+        counts: dict[str, dict[str, int]] = {w.collection: {"changed": 0, "deleted": 0} for w in works}
+        with self.store.transaction() as tx:
+            planned: list[tuple[CollectionWork, Selector, list[Assignment]]] = []
+            for work in works:
+                if work.delete:
+                    continue
+                table_columns = columns[work.table] or {}
+                dependent = [m for m in work.masks if m.strategy in VALUE_DEPENDENT]
+                for chunk in chunks(work.selector, self.batch_size):
+                    mappings: dict[str, dict[Any, Any]] = {}
+                    if dependent:
+                        read = list(chunk.key_columns or chunk.any_of) + [m.field for m in dependent]
+                        rows = tx.fetch(work.table, chunk, list(dict.fromkeys(read)))
+                        for mask in dependent:
+                            mappings[mask.field] = self._mapping(
+                                work, mask, table_columns[mask.field], rows, targets
+                            )
+                    planned.append((work, chunk, self._assignments(work, mappings)))
+            self.journal.writing(self.run_key, works[0].system, targets)
+            for work, chunk, assignments in planned:
+                if assignments:
+                    counts[work.collection]["changed"] += tx.update(work.table, chunk, assignments)
+            for work in delete_order(self.datamap, works):
+                counts[work.collection]["deleted"] += tx.delete(work.table, work.selector)
+        return counts
+
+    def _mapping(
+        self,
+        work: CollectionWork,
+        mask: FieldMask,
+        column: ColumnInfo,
+        rows: list[dict[str, Any]],
+        targets: dict[str, set[Any]],
+    ) -> dict[Any, Any]:
+        written = targets.setdefault(target_key(work.collection, mask.field), set())
+        mapping: dict[Any, Any] = {}
+        for row in rows:
+            value = row.get(mask.field)
+            if value is None or value in mapping or value in written:
+                continue
+            if mask.only_where_in is not None and value not in mask.only_where_in:
+                continue
+            new = self.masker.masked(mask.strategy, column, value)
+            if new != value:
+                mapping[value] = new
+        written.update(mapping.values())
+        return mapping
+
+    def _assignments(self, work: CollectionWork, mappings: Mapping[str, dict[Any, Any]]) -> list[Assignment]:
+        assignments = []
+        for mask in work.masks:
+            if mask.strategy in VALUE_DEPENDENT:
+                mapping = mappings.get(mask.field)
+                if mapping:
+                    assignments.append(Assignment(mask.field, mapping=mapping))
+                continue
+            is_constant, value = self.masker.constant(mask.strategy)
+            if is_constant:
+                assignments.append(
+                    Assignment(mask.field, set_constant=True, constant=value, only_where_in=mask.only_where_in)
+                )
+        return assignments
+
+
+def is_masked(mask: FieldMask, value: Any, written: set[Any]) -> bool:
+    """Whether ``value`` is what the strategy leaves behind."""
+    if mask.only_where_in is not None:
+        return value not in mask.only_where_in
+    if value is None:
+        return True
+    strategy = mask.strategy
+    if strategy is Strategy.MASK_NULL:
+        return False
+    if strategy is Strategy.MASK_REDACT:
+        return bool(value == REDACTED)
+    if strategy is Strategy.MASK_DATE_YEAR:
+        if hasattr(value, "month"):
+            return bool(value.month == 1 and value.day == 1)
+        return isinstance(value, str) and value[4:10] == "-01-01"
+    return value in written
+
+
+def residual_check(
+    datamap: DataMap,
+    stores: Mapping[str, Store],
+    works: list[CollectionWork],
+    targets: dict[str, set[Any]],
+    after: Reach,
+) -> Residual:
+    """Read back every row the erasure touched, and every row the identity still finds."""
+    residual = Residual(ok=True)
+    by_collection = {w.collection: w for w in works}
+    rows_by_collection: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = defaultdict(dict)
+    for work in works:
+        info = datamap.collections[work.collection]
+        try:
+            rows = stores[work.system].fetch(work.table, work.selector, [f.name for f in info.fields])
+        except StoreError:
+            residual.ok = False
+            residual.collections.append(ResidualCollection(work.collection, -1, [], {"<unreadable>": 1}))
+            continue
+        found = after.found[work.collection]
+        for row in rows:
+            rows_by_collection[work.collection][found.row_key(row)] = row
+    for qualified, found in after.found.items():
+        if found.rows:
+            residual.found_by_identity[qualified] = len(found.rows)
+            rows_by_collection[qualified].update(found.rows)
+    for qualified in [*by_collection, *(q for q in rows_by_collection if q not in by_collection)]:
+        rows = rows_by_collection.get(qualified, {})
+        info = datamap.collections[qualified]
+        work = by_collection.get(qualified)
+        violations: dict[str, int] = {}
+        if info.collection.erase_rows:
+            if rows:
+                violations["<row>"] = len(rows)
+        else:
+            masks = work.masks if work else [
+                FieldMask(f.name, f.strategy) for f in info.fields if f.strategy is not Strategy.KEEP
+            ]
+            for mask in masks:
+                written = targets.get(target_key(qualified, mask.field), set())
+                bad = sum(1 for row in rows.values() if not is_masked(mask, row.get(mask.field), written))
+                if bad:
+                    violations[mask.field] = bad
+        kept = [k.field for k in work.kept] if work else []
+        if violations:
+            residual.ok = False
+        residual.collections.append(ResidualCollection(qualified, len(rows), kept, violations))
+    return residual

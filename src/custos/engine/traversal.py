@@ -1,0 +1,121 @@
+"""Finding every row that belongs to a subject: a fixpoint over the data map's edges.
+
+Each round asks each collection, in one statement per batch of keys, for the rows whose
+lookup fields hold values not yet asked for. New rows yield new values along the edges
+(parent → child, and child → parent where the edge says ``both`` or ``reverse``), until no
+collection has anything left to ask. Cycles and self-references end because a value is
+never asked for twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from custos.datamap import CollectionInfo, DataMap
+from custos.engine.subject import Subject
+from custos.stores import Selector, Store
+
+
+@dataclass
+class Found:
+    """The rows of one collection that belong to the subject."""
+
+    info: CollectionInfo
+    rows: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+    asked: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    statements: int = 0
+
+    def row_key(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        columns = self.info.primary_key or [f.name for f in self.info.fields]
+        return tuple(_hashable(row.get(c)) for c in columns)
+
+    def selector(self) -> Selector:
+        """Selects exactly these rows again: by primary key, else by the values that found them."""
+        if self.info.primary_key:
+            return Selector.by_keys(self.info.primary_key, list(self.rows))
+        return Selector.by_values(self.asked)
+
+
+@dataclass
+class Reach:
+    """Everything one traversal found, per qualified collection name."""
+
+    found: dict[str, Found]
+
+    @property
+    def statements(self) -> int:
+        return sum(f.statements for f in self.found.values())
+
+    def rows(self, qualified: str) -> list[dict[str, Any]]:
+        found = self.found.get(qualified)
+        return list(found.rows.values()) if found else []
+
+    def values_of(self, qualified: str, field_name: str) -> frozenset[Any]:
+        """Every non-null value of ``field_name`` in the rows found in ``qualified``."""
+        return frozenset(
+            _hashable(row[field_name]) for row in self.rows(qualified) if row.get(field_name) is not None
+        )
+
+    def nonempty(self) -> list[str]:
+        return [q for q, f in self.found.items() if f.rows]
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    return value
+
+
+def traverse(datamap: DataMap, stores: Mapping[str, Store], subject: Subject) -> Reach:
+    """All rows reachable from ``subject``'s identities, reading only declared fields."""
+    found = {q: Found(info) for q, info in datamap.collections.items()}
+    wanted: dict[tuple[str, str], set[Any]] = defaultdict(set)
+    for entry in datamap.entry_points:
+        wanted[(entry.collection, entry.field)] |= subject.values(entry.identity)
+
+    outgoing: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for edge in datamap.edges:
+        if edge.forward:
+            outgoing[edge.parent].append((edge.parent_field, edge.child, edge.child_field))
+        if edge.backward:
+            outgoing[edge.child].append((edge.child_field, edge.parent, edge.parent_field))
+
+    order = list(datamap.collections)
+    while True:
+        progressed = False
+        for qualified in order:
+            state = found[qualified]
+            pending = {
+                f.name: wanted[(qualified, f.name)] - state.asked[f.name]
+                for f in state.info.fields
+                if wanted.get((qualified, f.name))
+            }
+            pending = {k: v for k, v in pending.items() if v}
+            if not pending:
+                continue
+            progressed = True
+            selector = Selector.by_values(pending)
+            rows = stores[state.info.system].fetch(
+                state.info.name, selector, [f.name for f in state.info.fields]
+            )
+            state.statements += 1
+            for name, values in pending.items():
+                state.asked[name] |= values
+            for row in rows:
+                key = state.row_key(row)
+                if key in state.rows:
+                    continue
+                state.rows[key] = row
+                for source_field, target, target_field in outgoing[qualified]:
+                    value = row.get(source_field)
+                    if value is not None:
+                        wanted[(target, target_field)].add(_hashable(value))
+        if not progressed:
+            return Reach(found)

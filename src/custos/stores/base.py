@@ -1,0 +1,126 @@
+"""What the engine asks of a data store, in set-based terms.
+
+The engine never builds SQL. It asks a store to fetch the rows of a collection whose
+fields hold any of a set of values, to apply assignments to a selected set of rows, and
+to delete a selected set of rows. A store adapter turns these into its own statements,
+batching keys as its backend allows. A MongoDB or HTTP adapter implements the same
+protocol without any change to the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+
+class ColumnKind(StrEnum):
+    STRING = "string"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    FLOAT = "float"
+    DATE = "date"
+    DATETIME = "datetime"
+    TIME = "time"
+    BOOLEAN = "boolean"
+    BINARY = "binary"
+    JSON = "json"
+    UUID = "uuid"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """A live column as the store describes it."""
+
+    name: str
+    kind: ColumnKind
+    type_name: str
+    nullable: bool = True
+    length: int | None = None
+    primary_key: bool = False
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Which rows a statement touches.
+
+    ``key_columns`` with ``keys`` selects rows by key tuples (usually the primary key);
+    ``any_of`` selects rows where any of the named fields holds one of its values, for
+    collections without a primary key. The two are never combined.
+    """
+
+    key_columns: tuple[str, ...] = ()
+    keys: frozenset[tuple[Any, ...]] = frozenset()
+    any_of: Mapping[str, frozenset[Any]] = field(default_factory=dict)
+
+    @classmethod
+    def by_keys(cls, columns: Sequence[str], keys: Iterator[tuple[Any, ...]] | Sequence[tuple[Any, ...]]) -> Selector:
+        return cls(key_columns=tuple(columns), keys=frozenset(keys))
+
+    @classmethod
+    def by_values(cls, any_of: Mapping[str, set[Any] | frozenset[Any]]) -> Selector:
+        return cls(any_of={k: frozenset(v) for k, v in any_of.items() if v})
+
+    @property
+    def empty(self) -> bool:
+        return not self.keys and not any(self.any_of.values())
+
+    def size(self) -> int:
+        return len(self.keys) + sum(len(v) for v in self.any_of.values())
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The new value of one field on the selected rows.
+
+    Exactly one of ``constant`` (with ``set_constant``) or ``mapping`` applies: a constant
+    replaces every value; a mapping replaces each old value by its new one and leaves any
+    other value alone, so re-running it never masks twice. ``only_where_in`` limits the
+    change to rows whose current value is in that set (a reference masked only where it
+    points at the subject).
+    """
+
+    field: str
+    set_constant: bool = False
+    constant: Any = None
+    mapping: Mapping[Any, Any] | None = None
+    only_where_in: frozenset[Any] | None = None
+
+
+class StoreTransaction(Protocol):
+    """Reads and writes inside one transaction of one store."""
+
+    def fetch(self, collection: str, selector: Selector, fields: Sequence[str]) -> list[dict[str, Any]]: ...
+
+    def update(self, collection: str, selector: Selector, assignments: Sequence[Assignment]) -> int:
+        """Apply ``assignments``; return the number of rows whose values changed."""
+        ...
+
+    def delete(self, collection: str, selector: Selector) -> int:
+        """Delete the selected rows; return how many were deleted."""
+        ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """One data store (a system of the data map)."""
+
+    system: str
+
+    def describe(self, collections: Sequence[str]) -> dict[str, dict[str, ColumnInfo] | None]:
+        """Live columns of each collection; ``None`` for a collection that does not exist."""
+        ...
+
+    def fetch(self, collection: str, selector: Selector, fields: Sequence[str]) -> list[dict[str, Any]]:
+        """Rows matching ``selector`` with exactly ``fields`` (nothing else is read)."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[StoreTransaction]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        ...
+
+    def close(self) -> None: ...
