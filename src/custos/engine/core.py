@@ -251,7 +251,7 @@ class Engine:
 
         by_collection = {w.collection: w for w in works}
         after = traverse(self.datamap, self.stores, merged)
-        residual = residual_check(self.datamap, self.stores, works, targets, after)
+        residual = residual_check(self.datamap, self.stores, works, targets, after, journal)
         outcomes = []
         for qualified in self.datamap.collections:
             work = by_collection.get(qualified)

@@ -10,6 +10,7 @@ masked values only, never the original personal data.
 from __future__ import annotations
 
 import base64
+import hashlib
 import datetime as dt
 import decimal
 import json
@@ -39,7 +40,17 @@ CREATE TABLE IF NOT EXISTS steps (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (run_key, system)
 );
+CREATE TABLE IF NOT EXISTS masked (
+    field TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (field, digest)
+);
 """
+
+
+def digest(value: Any) -> str:
+    """A fingerprint of a written value: lets any later run recognise it as already masked."""
+    return hashlib.sha256(json.dumps(encode(value), sort_keys=True).encode()).hexdigest()
 
 
 def encode(value: Any) -> Any:
@@ -144,10 +155,32 @@ class Journal:
     def writing(self, run_key: str, system: str, targets: dict[str, set[Any]]) -> None:
         """The values about to be written; recorded before the transaction commits."""
         with self._db() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO masked (field, digest) VALUES (?, ?)",
+                [(name, digest(value)) for name, values in targets.items() for value in values],
+            )
             db.execute(
                 "UPDATE steps SET state = 'writing', targets = ?, updated_at = ? WHERE run_key = ? AND system = ?",
                 (json.dumps({k: encode(sorted(v, key=repr)) for k, v in targets.items()}), _now(), run_key, system),
             )
+
+    def masked_among(self, field: str, values: set[Any]) -> set[Any]:
+        """Those of ``values`` that some erasure already wrote into ``field``."""
+        if not values:
+            return set()
+        by_digest = {digest(v): v for v in values}
+        found: set[Any] = set()
+        keys = list(by_digest)
+        with self._db() as db:
+            for start in range(0, len(keys), 500):
+                batch = keys[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                rows = db.execute(
+                    f"SELECT digest FROM masked WHERE field = ? AND digest IN ({marks})",  # noqa: S608
+                    (field, *batch),
+                ).fetchall()
+                found.update(by_digest[row[0]] for row in rows)
+        return found
 
     def finished(self, run_key: str, system: str, state: str, outcome: dict[str, Any]) -> None:
         with self._db() as db:

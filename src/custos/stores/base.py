@@ -79,7 +79,8 @@ class Assignment:
 
     Exactly one of ``constant`` (with ``set_constant``) or ``mapping`` applies: a constant
     replaces every value; a mapping replaces each old value by its new one and leaves any
-    other value alone, so re-running it never masks twice. ``only_where_in`` limits the
+    other value alone, so re-running it never masks twice. A constant never replaces an
+    empty (NULL) value with a non-empty one. ``only_where_in`` limits the
     change to rows whose current value is in that set (a reference masked only where it
     points at the subject).
     """

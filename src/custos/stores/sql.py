@@ -295,9 +295,14 @@ class SQLStore:
                 values[assignment.field] = sa.case(*whens, else_=col)
                 guards.append(col.in_(list(mapping)))
             elif assignment.set_constant:
-                new = sa.null() if assignment.constant is None else sa.literal(assignment.constant, col.type)
-                needs = col.is_not(None) if assignment.constant is None else sa.or_(
-                    col.is_(None), col != sa.literal(assignment.constant, col.type))
+                # an empty (NULL) value holds nothing to mask, and stays empty
+                if assignment.constant is None:
+                    new: Any = sa.null()
+                    needs = col.is_not(None)
+                else:
+                    constant = sa.literal(assignment.constant, col.type)
+                    new = sa.case((col.is_not(None), constant), else_=col)
+                    needs = sa.and_(col.is_not(None), col != constant)
                 if only is not None:
                     targets = [v for v in only if v is not None]
                     if not targets:
