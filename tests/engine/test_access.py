@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from custos.engine import Subject
 from tests import shop
 from tests.engine.conftest import Shop
-
-from custos.engine import Subject
 
 
 def ids(result: dict, dataset: str, collection: str, key: str = "id") -> list:

@@ -6,11 +6,11 @@ import hashlib
 import hmac
 
 import sqlalchemy as sa
-from tests import shop
-from tests.engine.conftest import SECRET, Shop
 
 from custos.engine import REDACTED, Subject
 from custos.stores.sql import normalize_url
+from tests import shop
+from tests.engine.conftest import SECRET, Shop
 
 
 def fetch(url: str, sql: str) -> list[tuple]:

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from tests import shop
-from tests.conftest import Databases
-from tests.engine.conftest import SECRET
 
 from custos.datamap import load_datamap
 from custos.engine import Engine, Journal, Subject
 from custos.stores import SQLStore
+from tests import shop
+from tests.conftest import Databases
+from tests.engine.conftest import SECRET
 
 
 class Killed(BaseException):

@@ -28,8 +28,8 @@ def print_erasure(result: ErasureResult) -> None:
     for c in result.collections:
         if not c.rows_found and not c.rows_changed and not c.rows_deleted:
             continue
-        kept = "; ".join(f"{k.field} ({k.basis or k.reason})" for k in c.fields_kept) or "-"
-        typer.echo(f"  {c.collection:32} {c.rows_found:>6} {c.rows_changed:>8} {c.rows_deleted:>8}  {kept}")
+        kept_text = "; ".join(f"{k.field} ({k.basis or k.reason})" for k in c.fields_kept) or "-"
+        typer.echo(f"  {c.collection:32} {c.rows_found:>6} {c.rows_changed:>8} {c.rows_deleted:>8}  {kept_text}")
     for system, state in result.systems.items():
         if state.get("status") != "done":
             typer.echo(f"  system {system}: {state.get('status')}: {state.get('error', '')}")
@@ -40,8 +40,8 @@ def print_erasure(result: ErasureResult) -> None:
             typer.echo(f"  residual check: ok (only kept fields remain, in {kept} collection(s))")
         else:
             typer.echo("  residual check: FAILED")
-            for c in residual.collections:
-                if c.violations:
-                    typer.echo(f"      {c.collection}: still holding data in {c.violations}")
+            for left in residual.collections:
+                if left.violations:
+                    typer.echo(f"      {left.collection}: still holding data in {left.violations}")
     for note in result.notes:
         typer.echo(f"  note: {note}")

@@ -119,7 +119,7 @@ def read_yaml(text: str, *, file: str) -> SourceMap:
                     file=file,
                     line=mark.line + 1 if mark else None,
                 )
-        data = yaml.load(text, Loader=_make_loader(file))  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_make_loader(file))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise DataMapError(

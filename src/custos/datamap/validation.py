@@ -188,23 +188,23 @@ def _assign_systems(problems: _Problems, document: DataMapDocument) -> dict[str,
     dataset_keys = {d.key for d in document.datasets}
     system_of: dict[str, str] = {}
     for s_index, system in enumerate(document.systems):
-        for k_index, dataset in enumerate(system.datasets):
-            if dataset not in dataset_keys:
+        for k_index, listed in enumerate(system.datasets):
+            if listed not in dataset_keys:
                 problems.add(
-                    f"system {system.key!r} lists unknown dataset {dataset!r}; "
+                    f"system {system.key!r} lists unknown dataset {listed!r}; "
                     f"declared: {sorted(dataset_keys)}",
                     ("systems", s_index, "datasets", k_index),
                     f"systems[{system.key}].datasets",
                 )
-            elif dataset in system_of:
+            elif listed in system_of:
                 problems.add(
-                    f"dataset {dataset!r} is already stored in system {system_of[dataset]!r}; "
+                    f"dataset {listed!r} is already stored in system {system_of[listed]!r}; "
                     "a dataset lives in one system",
                     ("systems", s_index, "datasets", k_index),
                     f"systems[{system.key}].datasets",
                 )
             else:
-                system_of[dataset] = system.key
+                system_of[listed] = system.key
     for d_index, dataset in enumerate(document.datasets):
         if dataset.key not in system_of:
             problems.add(

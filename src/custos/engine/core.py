@@ -43,7 +43,7 @@ class AccessResult:
 
     def datasets(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
         result: dict[str, dict[str, list[dict[str, Any]]]] = {}
-        for qualified, found in self.reach.found.items():
+        for _qualified, found in self.reach.found.items():
             if not found.rows:
                 continue
             info = found.info
@@ -64,7 +64,7 @@ class AccessResult:
     def categories(self) -> list[str]:
         """Categories of the fields that hold data in the rows found (for a categories answer)."""
         found = set()
-        for qualified, state in self.reach.found.items():
+        for _qualified, state in self.reach.found.items():
             if state.rows:
                 for data_field in state.info.fields:
                     if any(row.get(data_field.name) is not None for row in state.rows.values()):

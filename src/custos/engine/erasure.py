@@ -148,13 +148,13 @@ def residual_check(
     for work in works:
         info = datamap.collections[work.collection]
         try:
-            rows = stores[work.system].fetch(work.table, work.selector, [f.name for f in info.fields])
+            fetched = stores[work.system].fetch(work.table, work.selector, [f.name for f in info.fields])
         except StoreError:
             residual.ok = False
             residual.collections.append(ResidualCollection(work.collection, -1, [], {"<unreadable>": 1}))
             continue
         found = after.found[work.collection]
-        for row in rows:
+        for row in fetched:
             rows_by_collection[work.collection][found.row_key(row)] = row
     for qualified, found in after.found.items():
         if found.rows:
@@ -163,13 +163,13 @@ def residual_check(
     for qualified in [*by_collection, *(q for q in rows_by_collection if q not in by_collection)]:
         rows = rows_by_collection.get(qualified, {})
         info = datamap.collections[qualified]
-        work = by_collection.get(qualified)
+        expected = by_collection.get(qualified)
         violations: dict[str, int] = {}
         if info.collection.erase_rows:
             if rows:
                 violations["<row>"] = len(rows)
         else:
-            masks = work.masks if work else [
+            masks = expected.masks if expected else [
                 FieldMask(f.name, f.strategy) for f in info.fields if f.strategy is not Strategy.KEEP
             ]
             for mask in masks:
@@ -183,7 +183,7 @@ def residual_check(
                 bad = len(unmasked)
                 if bad:
                     violations[mask.field] = bad
-        kept = [k.field for k in work.kept] if work else []
+        kept = [k.field for k in expected.kept] if expected else []
         if violations:
             residual.ok = False
         residual.collections.append(ResidualCollection(qualified, len(rows), kept, violations))

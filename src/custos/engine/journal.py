@@ -10,9 +10,9 @@ masked values only, never the original personal data.
 from __future__ import annotations
 
 import base64
-import hashlib
 import datetime as dt
 import decimal
+import hashlib
 import json
 import sqlite3
 import uuid

@@ -255,8 +255,8 @@ class SQLStore:
         pairs: list[tuple[str, Any]] = []
         for name, values in selector.any_of.items():
             kind = columns[name].kind if name in columns else ColumnKind.OTHER
-            converted = {coerce(kind, v) for v in values}
-            pairs.extend((name, v) for v in sorted(converted - {None}, key=repr))
+            usable = {coerce(kind, v) for v in values} - {None}
+            pairs.extend((name, v) for v in sorted(usable, key=repr))
         for start in range(0, len(pairs), self.batch_size):
             grouped: dict[str, list[Any]] = {}
             for name, value in pairs[start : start + self.batch_size]:
@@ -282,6 +282,7 @@ class SQLStore:
         table = self._table(collection)
         values: dict[str, Any] = {}
         guards: list[sa.ColumnElement[bool]] = []
+        needs: sa.ColumnElement[bool]
         for assignment in assignments:
             col = self._column(table, collection, assignment.field)
             only = assignment.only_where_in
