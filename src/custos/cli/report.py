@@ -2,46 +2,69 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import typer
 
 from custos.engine import ErasureResult, PlanResult
+from custos.engine.results import KeptField
+
+
+def describe_subject(subject: Mapping[str, Any]) -> str:
+    """``email ann@example.com, phone +14155550101``."""
+    parts = []
+    for identity, value in subject.items():
+        values = value if isinstance(value, list) else [value]
+        parts.extend(f"{identity} {v}" for v in values)
+    return ", ".join(parts)
+
+
+def describe_kept(kept: KeptField) -> str:
+    if kept.exception:
+        return f"{kept.field}: kept for {kept.exception} ({kept.basis})"
+    return f"{kept.field}: {kept.reason}"
 
 
 def print_plan(result: PlanResult) -> None:
-    typer.echo(f"plan for {result.subject}:")
-    for c in result.collections:
-        if not c.rows_found:
-            continue
-        action = {"delete": "delete rows", "mask": "mask fields", "none": "nothing to change"}[c.action]
+    typer.echo(f"plan for {describe_subject(result.subject)} (nothing is changed):")
+    touched = [c for c in result.collections if c.rows_found]
+    if not touched:
+        typer.echo("  nothing found for this subject")
+    for c in touched:
+        action = {"delete": "delete the rows", "mask": "mask fields", "none": "nothing to change"}[c.action]
         typer.echo(f"  {c.collection}: {c.rows_found} row(s) -> {action}")
         for name, strategy in c.fields_masked.items():
             where = " (only where it points at the subject)" if name in c.fields_masked_where_subject else ""
             typer.echo(f"      {name}: {strategy}{where}")
         for kept in c.fields_kept:
-            typer.echo(f"      {kept.field}: kept, {kept.reason}" + (f" [{kept.basis}]" if kept.basis else ""))
+            typer.echo(f"      {describe_kept(kept)}")
 
 
 def print_erasure(result: ErasureResult) -> None:
-    typer.echo(f"erasure for {result.subject}: {result.status}" + (" (resumed)" if result.resumed else ""))
-    header = f"  {'collection':32} {'found':>6} {'changed':>8} {'deleted':>8}  kept"
-    typer.echo(header)
+    resumed = " (resumed an interrupted run)" if result.resumed else ""
+    typer.echo(f"erasure for {describe_subject(result.subject)}: {result.status}{resumed}")
+    if result.status == "nothing_found":
+        typer.echo("  nothing found for this subject; nothing was changed")
+        return
+    typer.echo(f"  {'collection':28} {'found':>6} {'changed':>8} {'deleted':>8}")
     for c in result.collections:
         if not c.rows_found and not c.rows_changed and not c.rows_deleted:
             continue
-        kept_text = "; ".join(f"{k.field} ({k.basis or k.reason})" for k in c.fields_kept) or "-"
-        typer.echo(f"  {c.collection:32} {c.rows_found:>6} {c.rows_changed:>8} {c.rows_deleted:>8}  {kept_text}")
+        typer.echo(f"  {c.collection:28} {c.rows_found:>6} {c.rows_changed:>8} {c.rows_deleted:>8}")
+        for kept in c.fields_kept:
+            typer.echo(f"      {describe_kept(kept)}")
     for system, state in result.systems.items():
         if state.get("status") != "done":
             typer.echo(f"  system {system}: {state.get('status')}: {state.get('error', '')}")
     residual = result.residual
     if residual is not None:
         if residual.ok:
-            kept = sum(1 for c in residual.collections if c.fields_remaining)
-            typer.echo(f"  residual check: ok (only kept fields remain, in {kept} collection(s))")
+            typer.echo("  residual check: ok, only fields kept on purpose still hold data")
         else:
-            typer.echo("  residual check: FAILED")
+            typer.echo("  residual check: FAILED, data left behind:")
             for left in residual.collections:
                 if left.violations:
-                    typer.echo(f"      {left.collection}: still holding data in {left.violations}")
+                    typer.echo(f"      {left.collection}: {left.violations}")
     for note in result.notes:
         typer.echo(f"  note: {note}")

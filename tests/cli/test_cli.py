@@ -1,0 +1,134 @@
+"""Every command through the CLI runner, as a user would call it."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from custos.cli import app
+from tests import shop
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def shop_map(tmp_path: Path) -> Path:
+    shop_url, crm_url = f"sqlite:///{tmp_path / 'shop.db'}", f"sqlite:///{tmp_path / 'crm.db'}"
+    shop.build(shop_url, crm_url)
+    return shop.write_map(tmp_path, shop_url, crm_url)
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_every_command_has_help() -> None:
+    for command in ("demo", "init", "validate", "taxonomy", "plan", "access", "erase", "correct"):
+        code, out, _ = invoke(command, "--help")
+        assert code == 0 and "Usage" in out, command
+
+
+def test_init_writes_a_map_that_validates(tmp_path: Path) -> None:
+    target = tmp_path / "custos.yaml"
+    code, out, _ = invoke("init", str(target))
+    assert code == 0 and target.exists()
+    code, out, err = invoke("validate", str(target))
+    assert code == 0, err
+    assert "ok:" in out and "identities email" in out
+    code, _, err = invoke("init", str(target))
+    assert code != 0 and "already exists" in err
+
+
+def test_validate_connect_reports_live_mismatch_on_one_line_per_problem(shop_map: Path) -> None:
+    code, out, _ = invoke("validate", "--map", str(shop_map), "--connect")
+    assert code == 0 and "live stores match" in out
+    shop_map.write_text(shop_map.read_text().replace("{name: ship_address,", "{name: ship_addr,"))
+    code, out, err = invoke("validate", "--map", str(shop_map), "--connect")
+    assert code == 2
+    assert "column 'ship_addr' does not exist" in err and "Traceback" not in err + out
+
+
+def test_plan_changes_nothing(shop_map: Path) -> None:
+    before = shop.snapshot(f"sqlite:///{shop_map.parent / 'shop.db'}")
+    code, out, _ = invoke("plan", "--map", str(shop_map), "--email", shop.ALICE)
+    assert code == 0
+    assert "shop.sessions: 2 row(s) -> delete the rows" in out
+    assert "total: kept for tax_records" in out
+    code, out, _ = invoke("plan", "--map", str(shop_map), "--email", shop.ALICE, "--json")
+    assert json.loads(out)["subject"] == {"email": shop.ALICE}
+    assert shop.snapshot(f"sqlite:///{shop_map.parent / 'shop.db'}") == before
+
+
+def test_access_prints_data_json_or_writes_the_package(shop_map: Path, tmp_path: Path) -> None:
+    code, out, _ = invoke("access", "--map", str(shop_map), "--email", shop.ALICE)
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) == {"subject", "generated_at", "datasets"}
+    assert sorted(r["id"] for r in data["datasets"]["shop"]["customers"]) == [1, 2]
+    package = tmp_path / "alice.zip"
+    code, _, _ = invoke("access", "--map", str(shop_map), "--email", shop.ALICE, "--out", str(package))
+    assert code == 0
+    with zipfile.ZipFile(package) as archive:
+        names = set(archive.namelist())
+        assert {"data.json", "report.html", "csv/shop.customers.csv", "csv/crm.contacts.csv"} <= names
+        report = archive.read("report.html").decode()
+        assert "Deliver orders" in report and "Parcel carriers" in report
+        assert json.loads(archive.read("data.json"))["datasets"] == data["datasets"]
+
+
+def test_erase_asks_unless_yes_and_reports_json(shop_map: Path) -> None:
+    code, _, err = invoke("erase", "--map", str(shop_map), "--email", shop.ALICE)
+    assert code != 0 and "nothing was changed" in err
+    code, out, _ = invoke("erase", "--map", str(shop_map), "--email", shop.ALICE, "--yes", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["status"] == "completed" and result["residual"]["ok"] is True
+    by_name = {c["collection"]: c for c in result["collections"]}
+    assert by_name["shop.sessions"]["rows_deleted"] == 2
+    assert by_name["shop.orders"]["fields_kept"][0]["exception"] == "tax_records"
+    code, out, _ = invoke("erase", "--map", str(shop_map), "--email", shop.ALICE, "--yes")
+    assert code == 0 and "nothing was changed" in out
+
+
+def test_correct_sets_a_value(shop_map: Path) -> None:
+    code, out, _ = invoke("correct", "--map", str(shop_map), "--email", shop.BOB,
+                          "--set", "shop.customers.full_name=Robert")
+    assert code == 0 and "1 changed" in out
+    code, out, _ = invoke("access", "--map", str(shop_map), "--email", shop.BOB)
+    assert json.loads(out)["datasets"]["shop"]["customers"][0]["full_name"] == "Robert"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("plan", "--email", "not-an-email"), "not an address"),
+        (("plan",), "no identity given"),
+        (("plan", "--id", "novalue"), "NAME=VALUE"),
+        (("correct", "--email", "a@b.c", "--set", "shop.nope.x=1"), "no field 'shop.nope.x'"),
+    ],
+)
+def test_user_errors_are_one_line_without_traceback(shop_map: Path, args: tuple[str, ...], message: str) -> None:
+    code, out, err = invoke(*args[:1], "--map", str(shop_map), *args[1:])
+    assert code != 0
+    assert message in err and "Traceback" not in err + out
+
+
+def test_unreachable_store_names_the_system_not_the_password(shop_map: Path) -> None:
+    text = shop_map.read_text()
+    crm_url = next(line for line in text.splitlines() if "crm_db" in line and "url" in line)
+    shop_map.write_text(text.replace(crm_url, '  - {key: crm_db, url: "postgresql://u:hunter2@127.0.0.1:1/x", datasets: [crm]}'))
+    code, out, err = invoke("access", "--map", str(shop_map), "--email", shop.ALICE)
+    assert code == 3
+    assert "crm_db" in err and "hunter2" not in err + out
+
+
+def test_taxonomy_prints_the_tree_and_json() -> None:
+    code, out, _ = invoke("taxonomy")
+    assert code == 0 and "user.contact.email" in out
+    code, out, _ = invoke("taxonomy", "--json")
+    assert code == 0 and json.loads(out)
