@@ -36,7 +36,7 @@ class WorkingCalendar:
         return datetime.combine(day, time.max, tzinfo=self.timezone)
 
     def is_working_day(self, day: date) -> bool:
-        if day.weekday() >= 7:
+        if day.weekday() >= _SATURDAY:
             return False
         return self.public_holidays is None or day not in self.public_holidays
 
