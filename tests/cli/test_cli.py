@@ -58,7 +58,7 @@ def test_plan_changes_nothing(shop_map: Path) -> None:
     code, out, _ = invoke("plan", "--map", str(shop_map), "--email", shop.ALICE)
     assert code == 0
     assert "shop.sessions: 2 row(s) -> delete the rows" in out
-    assert "total: kept for tax_records" in out
+    assert "kept: total (tax_records: legal_obligation" in out
     code, out, _ = invoke("plan", "--map", str(shop_map), "--email", shop.ALICE, "--json")
     assert json.loads(out)["subject"] == {"email": shop.ALICE}
     assert shop.snapshot(f"sqlite:///{shop_map.parent / 'shop.db'}") == before

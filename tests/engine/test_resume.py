@@ -152,3 +152,37 @@ def test_resumed_run_says_so_and_reports_no_double_masking(tmp_path: Path) -> No
     assert by_name["shop.customers"].rows_changed == 2
     assert by_name["crm.contacts"].rows_changed == 2  # counted once, from the first attempt
     assert result.residual is not None and result.residual.ok
+
+
+def test_a_failing_system_is_rolled_back_reported_and_retried(tmp_path: Path) -> None:
+    shop_url, crm_url = f"sqlite:///{tmp_path / 'shop.db'}", f"sqlite:///{tmp_path / 'crm.db'}"
+    shop.build(shop_url, crm_url)
+    path = shop.write_map(tmp_path, shop_url, crm_url)
+    crm = sa.create_engine(crm_url)
+    with crm.begin() as conn:
+        # the CRM refuses the change half-way through its transaction
+        conn.execute(sa.text(
+            "CREATE TRIGGER refuse AFTER UPDATE ON contacts WHEN NEW.id = 3 "
+            "BEGIN SELECT RAISE(ABORT, 'contacts are locked'); END"))
+    before_crm = shop.snapshot(crm_url, shop.crm_metadata)
+    journal = tmp_path / "journal.db"
+    engine = Engine(load_datamap(path), secret_key=SECRET, journal=journal)
+    result = engine.erase(Subject.of(email=shop.ALICE))
+    engine.close()
+    assert result.status == "partial"
+    assert result.systems["crm_db"]["status"] == "failed"
+    assert "crm_db" in result.systems["crm_db"]["error"] and "contacts are locked" in result.systems["crm_db"]["error"]
+    assert result.systems["shop_db"]["status"] == "done"
+    # nothing half-changed in the CRM: its first row was updated, then rolled back
+    assert shop.snapshot(crm_url, shop.crm_metadata) == before_crm
+    by_name = {c.collection: c for c in result.collections}
+    assert by_name["crm.contacts"].status == "failed"
+
+    with crm.begin() as conn:
+        conn.execute(sa.text("DROP TRIGGER refuse"))
+    crm.dispose()
+    engine = Engine(load_datamap(path), secret_key=SECRET, journal=journal)
+    retried = engine.erase(Subject.of(email=shop.ALICE))
+    engine.close()
+    assert retried.resumed and retried.status == "completed"
+    assert [r[2] for r in shop.snapshot(crm_url, shop.crm_metadata)["contacts"]] == ["[REDACTED]", "Bob's note", "[REDACTED]"]

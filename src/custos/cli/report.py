@@ -20,10 +20,13 @@ def describe_subject(subject: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def describe_kept(kept: KeptField) -> str:
-    if kept.exception:
-        return f"{kept.field}: kept for {kept.exception} ({kept.basis})"
-    return f"{kept.field}: {kept.reason}"
+def describe_kept(kept: list[KeptField]) -> list[str]:
+    """One line per reason: ``kept: placed_at, total (tax_records: legal_obligation ...)``."""
+    groups: dict[str, list[str]] = {}
+    for item in kept:
+        reason = f"{item.exception}: {item.basis}" if item.exception else item.reason
+        groups.setdefault(reason, []).append(item.field)
+    return [f"kept: {', '.join(fields)} ({reason})" for reason, fields in groups.items()]
 
 
 def print_plan(result: PlanResult) -> None:
@@ -37,8 +40,8 @@ def print_plan(result: PlanResult) -> None:
         for name, strategy in c.fields_masked.items():
             where = " (only where it points at the subject)" if name in c.fields_masked_where_subject else ""
             typer.echo(f"      {name}: {strategy}{where}")
-        for kept in c.fields_kept:
-            typer.echo(f"      {describe_kept(kept)}")
+        for line in describe_kept(c.fields_kept):
+            typer.echo(f"      {line}")
 
 
 def print_erasure(result: ErasureResult) -> None:
@@ -52,8 +55,8 @@ def print_erasure(result: ErasureResult) -> None:
         if not c.rows_found and not c.rows_changed and not c.rows_deleted:
             continue
         typer.echo(f"  {c.collection:28} {c.rows_found:>6} {c.rows_changed:>8} {c.rows_deleted:>8}")
-        for kept in c.fields_kept:
-            typer.echo(f"      {describe_kept(kept)}")
+        for line in describe_kept(c.fields_kept):
+            typer.echo(f"      {line}")
     for system, state in result.systems.items():
         if state.get("status") != "done":
             typer.echo(f"  system {system}: {state.get('status')}: {state.get('error', '')}")

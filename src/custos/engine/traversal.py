@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +89,19 @@ def traverse(datamap: DataMap, stores: Mapping[str, Store], subject: Subject) ->
             outgoing[edge.child].append((edge.child_field, edge.parent, edge.parent_field))
 
     order = list(datamap.collections)
+    with ExitStack() as held:
+        for system in {info.system for info in datamap.collections.values()}:
+            held.enter_context(stores[system].reading())
+        return _fixpoint(order, found, wanted, outgoing, stores)
+
+
+def _fixpoint(
+    order: list[str],
+    found: dict[str, Found],
+    wanted: dict[tuple[str, str], set[Any]],
+    outgoing: dict[str, list[tuple[str, str, str]]],
+    stores: Mapping[str, Store],
+) -> Reach:
     while True:
         progressed = False
         for qualified in order:

@@ -89,7 +89,7 @@ def kept_fields(datamap: DataMap, qualified: str) -> list[KeptField]:
             kept.append(KeptField(data_field.name, exception.description or exception.key,
                                   exception.key, exception.citation()))
         else:
-            kept.append(KeptField(data_field.name, "kept by the data map (erase: keep)"))
+            kept.append(KeptField(data_field.name, "erase: keep in the data map"))
     return kept
 
 

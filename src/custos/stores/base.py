@@ -120,6 +120,10 @@ class Store(Protocol):
         """Rows matching ``selector`` with exactly ``fields`` (nothing else is read)."""
         ...
 
+    def reading(self) -> AbstractContextManager[None]:
+        """A series of reads that may share one connection (a traversal)."""
+        ...
+
     def transaction(self) -> AbstractContextManager[StoreTransaction]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         ...

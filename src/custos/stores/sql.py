@@ -119,6 +119,8 @@ class SQLStore:
         self._engine: Engine | None = None
         self._tables: dict[str, sa.Table] = {}
         self._columns: dict[str, dict[str, ColumnInfo] | None] = {}
+        self._selects: dict[tuple[Any, ...], _CompiledSelect] = {}
+        self._held: Connection | None = None
 
     # -- connection -----------------------------------------------------------------
     @property
@@ -157,12 +159,29 @@ class SQLStore:
     @contextmanager
     def _connect(self, doing: str) -> Iterator[Connection]:
         try:
+            if self._held is not None:
+                yield self._held
+                return
             with self.engine.connect() as conn:
                 yield conn
         except StoreError:
             raise
         except sa_exc.SQLAlchemyError as exc:
             raise self._error(exc, doing) from None
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Keep one connection for a series of reads (a traversal), instead of one per read."""
+        if self._held is not None:
+            yield
+            return
+        with self._connect("connecting") as conn:
+            self._held = conn
+            try:
+                yield
+            finally:
+                self._held = None
+                conn.rollback()
 
     def close(self) -> None:
         if self._engine is not None:
@@ -264,6 +283,49 @@ class SQLStore:
             yield sa.or_(*(self._column(table, collection, n).in_(v) for n, v in grouped.items()))
 
     def _fetch(self, conn: Connection, collection: str, selector: Selector, fields: Sequence[str]) -> list[dict[str, Any]]:
+        if len(selector.key_columns) > 1:
+            return self._fetch_by_tuples(conn, collection, selector, fields)
+        table = self._table(collection)
+        columns = self._columns[collection] or {}
+        by_field: dict[str, list[Any]] = {}
+        if selector.key_columns:
+            name = selector.key_columns[0]
+            by_field[name] = [k[0] for k in selector.keys]
+        else:
+            by_field = {name: list(values) for name, values in selector.any_of.items()}
+        pairs: list[tuple[str, Any]] = []
+        for name, values in by_field.items():
+            self._column(table, collection, name)
+            kind = columns[name].kind if name in columns else ColumnKind.OTHER
+            usable = {coerce(kind, v) for v in values} - {None}
+            pairs.extend((name, v) for v in sorted(usable, key=repr))
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(pairs), self.batch_size):
+            grouped: dict[str, list[Any]] = {}
+            for name, value in pairs[start : start + self.batch_size]:
+                grouped.setdefault(name, []).append(value)
+            compiled = self._compiled_select(collection, tuple(fields), grouped)
+            rows.extend(compiled.run(conn, grouped))
+        return rows
+
+    def _compiled_select(self, collection: str, fields: tuple[str, ...], grouped: dict[str, list[Any]]) -> _CompiledSelect:
+        """SQL compiled once per shape: the IN lists are padded to a power of two."""
+        shape = tuple(sorted((name, _bucket(len(values))) for name, values in grouped.items()))
+        key = (collection, fields, shape)
+        compiled = self._selects.get(key)
+        if compiled is None:
+            table = self._table(collection)
+            cols = [self._column(table, collection, f) for f in fields]
+            conditions = [
+                table.c[name].in_([sa.bindparam(f"{name}_{i}", type_=table.c[name].type) for i in range(size)])
+                for name, size in shape
+            ]
+            statement = sa.select(*cols).where(sa.or_(*conditions))
+            compiled = _CompiledSelect(statement.compile(dialect=self.engine.dialect), cols, dict(shape), self.engine.dialect)
+            self._selects[key] = compiled
+        return compiled
+
+    def _fetch_by_tuples(self, conn: Connection, collection: str, selector: Selector, fields: Sequence[str]) -> list[dict[str, Any]]:
         table = self._table(collection)
         cols = [self._column(table, collection, f) for f in fields]
         rows: list[dict[str, Any]] = []
@@ -338,6 +400,52 @@ class SQLStore:
             raise
         except sa_exc.SQLAlchemyError as exc:
             raise self._error(exc, "the transaction") from None
+
+
+def _bucket(size: int) -> int:
+    bucket = 1
+    while bucket < size:
+        bucket *= 2
+    return bucket
+
+
+class _CompiledSelect:
+    """A compiled SELECT run through the driver, with the column types' own conversions."""
+
+    def __init__(self, compiled: sa.sql.compiler.Compiled, cols: list[sa.Column[Any]], sizes: dict[str, int],
+                 dialect: sa.Dialect) -> None:
+        self.sql = compiled.string
+        self.positions = getattr(compiled, "positiontup", None) if getattr(compiled, "positional", False) else None
+        self.names = [c.name for c in cols]
+        self.sizes = sizes
+        self.types = [c.type.dialect_impl(dialect) for c in cols]
+        self.dialect = dialect
+        self.results: list[Any] | None = None  # built from the driver's type codes on first use
+        self.bind_for = {name: _type_bind(compiled, name, dialect) for name in sizes}
+
+    def run(self, conn: Connection, grouped: dict[str, list[Any]]) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {}
+        for name, values in grouped.items():
+            process = self.bind_for[name]
+            padded = values + [values[-1]] * (self.sizes[name] - len(values))
+            for i, value in enumerate(padded):
+                params[f"{name}_{i}"] = process(value) if process else value
+        arguments: Any = tuple(params[p] for p in self.positions) if self.positions is not None else params
+        result = conn.exec_driver_sql(self.sql, arguments)
+        if self.results is None:
+            codes = [d[1] for d in result.cursor.description] if result.cursor.description else [None] * len(self.types)
+            self.results = [t.result_processor(self.dialect, code) for t, code in zip(self.types, codes, strict=True)]
+        names, processors = self.names, self.results
+        rows = []
+        for raw in result.fetchall():
+            rows.append({n: (p(v) if p is not None and v is not None else v)
+                         for n, p, v in zip(names, processors, raw, strict=True)})
+        return rows
+
+
+def _type_bind(compiled: sa.sql.compiler.Compiled, name: str, dialect: sa.Dialect) -> Any:
+    bind = compiled.binds.get(f"{name}_0")  # type: ignore[attr-defined]
+    return bind.type.dialect_impl(dialect).bind_processor(dialect) if bind is not None else None
 
 
 class SQLTransaction:

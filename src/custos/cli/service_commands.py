@@ -1,0 +1,132 @@
+"""Commands of the rights-request service: serve, worker, audit verify, user and API-key creation."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from custos.cli.options import MapOption, user_errors
+from custos.config import Settings, get_settings
+from custos.errors import CustosError
+
+
+def _settings(map_path: object = None) -> Settings:
+    return get_settings(datamap=str(map_path)) if map_path else get_settings()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve``, ``worker``, ``audit verify``, ``user create`` and ``apikey create`` to ``app``."""
+    audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+    user_app = typer.Typer(help="Admin-console users.", no_args_is_help=True)
+    key_app = typer.Typer(help="API keys for machine callers.", no_args_is_help=True)
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(user_app, name="user")
+    app.add_typer(key_app, name="apikey")
+
+    @app.command()
+    @user_errors
+    def serve(
+        map_path: MapOption = None,
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    ) -> None:
+        """The HTTP service: API, privacy center and admin (jobs run in-process unless a broker is set)."""
+        import uvicorn
+
+        from custos.service import create_app
+
+        settings = _settings(map_path)
+        application = create_app(settings)
+        typer.echo(f"custos: serving on http://{host}:{port} (control plane: {settings.database_url})", err=True)
+        uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+
+    @app.command()
+    @user_errors
+    def worker(
+        map_path: MapOption = None,
+        once: Annotated[bool, typer.Option("--once", help="Run the jobs due now, then exit.")] = False,
+    ) -> None:
+        """Run queued jobs (requests to execute, status callbacks)."""
+        from custos.service import Service
+        from custos.service.jobs import run_pending
+
+        settings = _settings(map_path)
+        if settings.broker_url:
+            raise CustosError(
+                "Celery workers are not available yet; unset CUSTOS_BROKER_URL to run jobs from the "
+                "control-plane queue with this command or inside `custos serve`"
+            )
+        service = Service(settings)
+        try:
+            while True:
+                ran = run_pending(service)
+                if ran:
+                    typer.echo(f"ran {ran} job(s)", err=True)
+                if once:
+                    return
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            service.close()
+
+    @audit_app.command("verify")
+    @user_errors
+    def audit_verify() -> None:
+        """Recompute the audit log's hash chain; exits 1 if any entry was edited or removed."""
+        from custos.service import audit
+        from custos.store import ControlPlane
+
+        plane = ControlPlane(get_settings().database_url)
+        try:
+            plane.migrate()
+            with plane.read() as session:
+                report = audit.verify(session)
+        finally:
+            plane.close()
+        if report.ok:
+            typer.echo(f"audit log intact: {report.entries} entries, head {report.head}")
+            return
+        for problem in report.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1)
+
+    @user_app.command("create")
+    @user_errors
+    def user_create(
+        email: Annotated[str, typer.Option(help="The user's email (their sign-in name).")],
+        role: Annotated[str, typer.Option(help="admin, operator or auditor (read-only).")] = "operator",
+        password: Annotated[
+            str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 12 characters.")
+        ] = "",
+    ) -> None:
+        """Create an admin-console user."""
+        from custos.service import Service
+        from custos.service.auth import create_user
+
+        service = Service(get_settings())
+        try:
+            create_user(service, email, password, role)
+        finally:
+            service.close()
+        typer.echo(f"created {role} {email.strip().casefold()}")
+
+    @key_app.command("create")
+    @user_errors
+    def apikey_create(
+        name: Annotated[str, typer.Option(help="What the key is for.")],
+        scope: Annotated[list[str], typer.Option(help="A scope (repeatable): requests:read, requests:write, "
+                                                       "audit:read, opendsr, users:write.")],
+    ) -> None:
+        """Create an API key; it is printed once."""
+        from custos.service import Service
+        from custos.service.auth import create_api_key
+
+        service = Service(get_settings())
+        try:
+            key = create_api_key(service, name, scope)
+        finally:
+            service.close()
+        typer.echo(key)
