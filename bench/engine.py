@@ -82,6 +82,17 @@ def live_subjects(url: str, count: int, seed: int) -> list[str]:
     return emails[:count]
 
 
+def remaining(url: str, emails: list[str]) -> int:
+    """How many of these customers still have their email: 0 once both sides erased them."""
+    engine = sa.create_engine(normalize_url(url))
+    with engine.connect() as conn:
+        count = conn.execute(
+            sa.text("SELECT count(*) FROM customers WHERE email IN :emails").bindparams(
+                sa.bindparam("emails", expanding=True)), {"emails": emails}).scalar()
+    engine.dispose()
+    return int(count or 0)
+
+
 def timed(function: Callable[[], Any]) -> float:
     started = time.perf_counter()
     function()
@@ -135,6 +146,10 @@ def run(url: str, customers: int, samples: int, batch: int) -> dict[str, float]:
         subjects_batch = [Subject.of(email=e) for e in batch_engine]
         engine_seconds = timed(lambda: engine.erase(subjects_batch))
         base_seconds = timed(lambda: baseline.erase(batch_base))
+        left = remaining(url, erase_engine + erase_base + batch_engine + batch_base)
+        if left:
+            raise SystemExit(f"{left} subjects were not erased: the figures above are not comparable")
+        print(f"  {'':44} checked: every subject of both sides is erased")
         figures["batch_per_second"] = batch / engine_seconds
         figures["batch_ratio"] = report(f"batch erasure of {batch:,} subjects", engine_seconds, base_seconds, "s")
         print(f"  {'':44} {batch / engine_seconds:,.0f} subjects/s (hand-written {batch / base_seconds:,.0f})")

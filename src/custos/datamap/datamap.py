@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from custos.datamap.models import (
@@ -154,7 +155,7 @@ class DataMap:
                 if data_field.is_personal:
                     yield info, data_field
 
-    @property
+    @cached_property
     def digest(self) -> str:
         """A content hash of the map: a journal only resumes under the map it started with."""
         text = json.dumps(self.document.model_dump(mode="json", by_alias=True), sort_keys=True)

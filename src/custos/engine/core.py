@@ -88,6 +88,7 @@ class Engine:
         self.masker = Masker(secret_key)
         self._secret = secret_key
         self.batch_size = batch_size
+        self._owns_journal = journal is not None and not isinstance(journal, Journal)
         self._journal = journal if isinstance(journal, Journal) or journal is None else Journal(journal)
         self._stores: dict[str, Store] = dict(stores or {})
         self._checked = False
@@ -113,6 +114,8 @@ class Engine:
     def close(self) -> None:
         for store in self._stores.values():
             store.close()
+        if self._owns_journal and self._journal is not None:
+            self._journal.close()
 
     def schema_problems(self) -> list[DataMapError]:
         """Every way the map does not fit the live stores (tables, columns, strategies)."""

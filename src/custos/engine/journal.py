@@ -15,9 +15,10 @@ import decimal
 import hashlib
 import json
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,18 +110,23 @@ class Journal:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        # WAL: a committed write survives the process being killed the moment commit
+        # returns, without waiting for the disk on every commit
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute("PRAGMA synchronous=NORMAL")
         with self._db() as db:
-            # WAL: a write survives the process being killed the moment it returns,
-            # without waiting for the disk on every commit
-            db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.execute("PRAGMA synchronous=NORMAL")
-            with db:
-                yield db
+        """One transaction on the journal's connection, committed when the block ends."""
+        with self._lock, self._connection as db:
+            yield db
+
+    def close(self) -> None:
+        self._connection.close()
 
     def unfinished(self, run_key: str) -> tuple[str, Any] | None:
         """``(map_digest, work)`` of a run that started and did not finish."""

@@ -119,7 +119,7 @@ class SQLStore:
         self._engine: Engine | None = None
         self._tables: dict[str, sa.Table] = {}
         self._columns: dict[str, dict[str, ColumnInfo] | None] = {}
-        self._selects: dict[tuple[Any, ...], _CompiledSelect] = {}
+        self._statements: dict[tuple[Any, ...], _Compiled] = {}
         self._held: Connection | None = None
 
     # -- connection -----------------------------------------------------------------
@@ -251,87 +251,18 @@ class SQLStore:
         return table.c[name]
 
     # -- statements -------------------------------------------------------------------
-    def _conditions(self, collection: str, selector: Selector) -> Iterator[sa.ColumnElement[bool]]:
-        """One WHERE condition per batch of keys."""
-        table = self._table(collection)
-        columns = self._columns[collection] or {}
-        if selector.key_columns:
-            cols = [self._column(table, collection, c) for c in selector.key_columns]
-            kinds = [columns[c].kind for c in selector.key_columns]
-            keys = []
-            for key in selector.keys:
-                converted = tuple(coerce(k, v) for k, v in zip(kinds, key, strict=True))
-                if all(v is not None for v in converted):
-                    keys.append(converted)
-            keys.sort(key=repr)
-            for start in range(0, len(keys), self.batch_size):
-                batch = keys[start : start + self.batch_size]
-                if len(cols) == 1:
-                    yield cols[0].in_([k[0] for k in batch])
-                else:
-                    yield sa.tuple_(*cols).in_(batch)
-            return
-        pairs: list[tuple[str, Any]] = []
-        for name, values in selector.any_of.items():
-            kind = columns[name].kind if name in columns else ColumnKind.OTHER
-            usable = {coerce(kind, v) for v in values} - {None}
-            pairs.extend((name, v) for v in sorted(usable, key=repr))
-        for start in range(0, len(pairs), self.batch_size):
-            grouped: dict[str, list[Any]] = {}
-            for name, value in pairs[start : start + self.batch_size]:
-                grouped.setdefault(name, []).append(value)
-            yield sa.or_(*(self._column(table, collection, n).in_(v) for n, v in grouped.items()))
-
     def _fetch(self, conn: Connection, collection: str, selector: Selector, fields: Sequence[str]) -> list[dict[str, Any]]:
-        if len(selector.key_columns) > 1:
-            return self._fetch_by_tuples(conn, collection, selector, fields)
-        table = self._table(collection)
-        columns = self._columns[collection] or {}
-        by_field: dict[str, list[Any]] = {}
-        if selector.key_columns:
-            name = selector.key_columns[0]
-            by_field[name] = [k[0] for k in selector.keys]
-        else:
-            by_field = {name: list(values) for name, values in selector.any_of.items()}
-        pairs: list[tuple[str, Any]] = []
-        for name, values in by_field.items():
-            self._column(table, collection, name)
-            kind = columns[name].kind if name in columns else ColumnKind.OTHER
-            usable = {coerce(kind, v) for v in values} - {None}
-            pairs.extend((name, v) for v in sorted(usable, key=repr))
-        rows: list[dict[str, Any]] = []
-        for start in range(0, len(pairs), self.batch_size):
-            grouped: dict[str, list[Any]] = {}
-            for name, value in pairs[start : start + self.batch_size]:
-                grouped.setdefault(name, []).append(value)
-            compiled = self._compiled_select(collection, tuple(fields), grouped)
-            rows.extend(compiled.run(conn, grouped))
-        return rows
-
-    def _compiled_select(self, collection: str, fields: tuple[str, ...], grouped: dict[str, list[Any]]) -> _CompiledSelect:
-        """SQL compiled once per shape: the IN lists are padded to a power of two."""
-        shape = tuple(sorted((name, _bucket(len(values))) for name, values in grouped.items()))
-        key = (collection, fields, shape)
-        compiled = self._selects.get(key)
-        if compiled is None:
-            table = self._table(collection)
-            cols = [self._column(table, collection, f) for f in fields]
-            conditions = [
-                table.c[name].in_([sa.bindparam(f"{name}_{i}", type_=table.c[name].type) for i in range(size)])
-                for name, size in shape
-            ]
-            statement = sa.select(*cols).where(sa.or_(*conditions))
-            compiled = _CompiledSelect(statement.compile(dialect=self.engine.dialect), cols, dict(shape), self.engine.dialect)
-            self._selects[key] = compiled
-        return compiled
-
-    def _fetch_by_tuples(self, conn: Connection, collection: str, selector: Selector, fields: Sequence[str]) -> list[dict[str, Any]]:
         table = self._table(collection)
         cols = [self._column(table, collection, f) for f in fields]
         rows: list[dict[str, Any]] = []
-        for condition in self._conditions(collection, selector):
-            result = conn.execute(sa.select(*cols).where(condition))
-            rows.extend(dict(row._mapping) for row in result)
+        for grouped in self._groups(collection, selector):
+            shape = tuple(sorted((name, _bucket(len(values), self.batch_size)) for name, values in grouped.items()))
+            key = ("select", collection, tuple(fields), shape)
+            compiled = self._statements.get(key)
+            if compiled is None:
+                compiled = _Compiled(sa.select(*cols).where(self._where(table, shape)), self.engine.dialect)
+                self._statements[key] = compiled
+            rows.extend(compiled.rows(conn, self._key_params(grouped, shape), [c.name for c in cols]))
         return rows
 
     def fetch(self, collection: str, selector: Selector, fields: Sequence[str]) -> list[dict[str, Any]]:
@@ -341,54 +272,142 @@ class SQLStore:
             return self._fetch(conn, collection, selector, fields)
 
     def _update(self, conn: Connection, collection: str, selector: Selector, assignments: Sequence[Assignment]) -> int:
+        """One UPDATE per batch of keys, compiled once per shape; only rows that still need it change."""
         table = self._table(collection)
-        values: dict[str, Any] = {}
-        guards: list[sa.ColumnElement[bool]] = []
-        needs: sa.ColumnElement[bool]
+        parts: list[tuple[str, str, int]] = []
+        params: dict[str, Any] = {}
         for assignment in assignments:
-            col = self._column(table, collection, assignment.field)
+            name = assignment.field
+            self._column(table, collection, name)
             only = assignment.only_where_in
             if assignment.mapping is not None:
-                mapping = {k: v for k, v in assignment.mapping.items()
-                           if k is not None and (only is None or k in only)}
-                if not mapping:
+                pairs = sorted(((k, v) for k, v in assignment.mapping.items()
+                                if k is not None and (only is None or k in only)), key=lambda kv: repr(kv[0]))
+                if not pairs:
                     continue
-                whens = [(col == sa.literal(old, col.type), sa.literal(new, col.type))
-                         for old, new in sorted(mapping.items(), key=lambda kv: repr(kv[0]))]
-                values[assignment.field] = sa.case(*whens, else_=col)
-                guards.append(col.in_(list(mapping)))
+                size = _bucket(len(pairs), self.batch_size)
+                pairs += [pairs[-1]] * (size - len(pairs))
+                for i, (old, new) in enumerate(pairs):
+                    params[f"{name}_o{i}"], params[f"{name}_n{i}"] = old, new
+                parts.append((name, "map", size))
             elif assignment.set_constant:
-                # an empty (NULL) value holds nothing to mask, and stays empty
-                if assignment.constant is None:
-                    new: Any = sa.null()
-                    needs = col.is_not(None)
-                else:
-                    constant = sa.literal(assignment.constant, col.type)
-                    new = sa.case((col.is_not(None), constant), else_=col)
-                    needs = sa.and_(col.is_not(None), col != constant)
-                if only is not None:
-                    targets = [v for v in only if v is not None]
-                    if not targets:
-                        continue
-                    values[assignment.field] = sa.case((col.in_(targets), new), else_=col)
-                    guards.append(col.in_(targets))
-                else:
-                    values[assignment.field] = new
-                    guards.append(needs)
-        if not values:
+                targets = None if only is None else sorted((v for v in only if v is not None), key=repr)
+                if targets == []:
+                    continue
+                size = 0 if targets is None else _bucket(len(targets), self.batch_size)
+                for i, target in enumerate(_padded(targets or [], size)):
+                    params[f"{name}_w{i}"] = target
+                if assignment.constant is not None:
+                    params[f"{name}_c"] = assignment.constant
+                parts.append((name, "null" if assignment.constant is None else "const", size))
+        if not parts:
             return 0
         changed = 0
-        for condition in self._conditions(collection, selector):
-            result = conn.execute(sa.update(table).where(condition, sa.or_(*guards)).values(values))
-            changed += max(result.rowcount or 0, 0)
+        for grouped in self._groups(collection, selector):
+            shape = tuple(sorted((name, _bucket(len(values), self.batch_size)) for name, values in grouped.items()))
+            key = ("update", collection, tuple(parts), shape)
+            compiled = self._statements.get(key)
+            if compiled is None:
+                compiled = _Compiled(self._update_statement(table, parts, shape), self.engine.dialect)
+                self._statements[key] = compiled
+            batch = {**params, **self._key_params(grouped, shape)}
+            changed += max(compiled.execute(conn, batch).rowcount or 0, 0)
         return changed
+
+    @staticmethod
+    def _update_statement(table: sa.Table, parts: list[tuple[str, str, int]], shape: tuple[tuple[str, int], ...]) -> Any:
+        def bind(name: str, col: sa.Column[Any]) -> Any:
+            return sa.bindparam(name, type_=col.type)
+
+        values: dict[str, Any] = {}
+        guards: list[Any] = []
+        for name, kind, size in parts:
+            col = table.c[name]
+            if kind == "map":
+                olds = [bind(f"{name}_o{i}", col) for i in range(size)]
+                values[name] = sa.case(*[(col == olds[i], bind(f"{name}_n{i}", col)) for i in range(size)], else_=col)
+                guards.append(col.in_(olds))
+                continue
+            new = sa.null() if kind == "null" else bind(f"{name}_c", col)
+            if size:
+                targets = [bind(f"{name}_w{i}", col) for i in range(size)]
+                values[name] = sa.case((col.in_(targets), new), else_=col)
+                guards.append(col.in_(targets))
+            elif kind == "null":
+                values[name] = new
+                guards.append(col.is_not(None))
+            else:
+                # an empty (NULL) value holds nothing to mask, and stays empty
+                values[name] = sa.case((col.is_not(None), new), else_=col)
+                guards.append(sa.and_(col.is_not(None), col != new))
+        return sa.update(table).where(SQLStore._where(table, shape), sa.or_(*guards)).values(values)
+
+    @staticmethod
+    def _where(table: sa.Table, shape: tuple[tuple[str, int], ...]) -> Any:
+        """``col IN (...)`` per column of the shape (``(a, b) IN ((...), ...)`` for a composite key)."""
+        conditions = []
+        for name, size in shape:
+            names = name.split(",")
+            cols = [table.c[n] for n in names]
+            if len(cols) == 1:
+                conditions.append(cols[0].in_(
+                    [sa.bindparam(f"k_{names[0]}_{i}", type_=cols[0].type) for i in range(size)]))
+            else:
+                conditions.append(sa.tuple_(*cols).in_([
+                    sa.tuple_(*(sa.bindparam(f"k_{n}_{i}", type_=c.type) for n, c in zip(names, cols, strict=True)))
+                    for i in range(size)]))
+        return sa.or_(*conditions)
+
+    @staticmethod
+    def _key_params(grouped: dict[str, list[Any]], shape: tuple[tuple[str, int], ...]) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        sizes = dict(shape)
+        for name, values in grouped.items():
+            names = name.split(",")
+            for i, value in enumerate(_padded(values, sizes[name])):
+                if len(names) == 1:
+                    params[f"k_{name}_{i}"] = value
+                else:
+                    params.update({f"k_{n}_{i}": v for n, v in zip(names, value, strict=True)})
+        return params
+
+    def _groups(self, collection: str, selector: Selector) -> Iterator[dict[str, list[Any]]]:
+        """The selector's values per column, converted to the column's type, in batches."""
+        table = self._table(collection)
+        columns = self._columns[collection] or {}
+        pairs: list[tuple[str, Any]] = []
+        if len(selector.key_columns) > 1:
+            names = selector.key_columns
+            kinds = [columns[self._column(table, collection, n).name].kind for n in names]
+            keys = {tuple(coerce(k, v) for k, v in zip(kinds, key, strict=True)) for key in selector.keys}
+            pairs = [(",".join(names), key) for key in sorted(keys, key=repr) if None not in key]
+        else:
+            if selector.key_columns:
+                by_field = {selector.key_columns[0]: [k[0] for k in selector.keys]}
+            else:
+                by_field = {name: list(values) for name, values in selector.any_of.items()}
+            for name, values in by_field.items():
+                self._column(table, collection, name)
+                kind = columns[name].kind if name in columns else ColumnKind.OTHER
+                usable = {coerce(kind, v) for v in values} - {None}
+                pairs.extend((name, v) for v in sorted(usable, key=repr))
+        for start in range(0, len(pairs), self.batch_size):
+            grouped: dict[str, list[Any]] = {}
+            for name, value in pairs[start : start + self.batch_size]:
+                grouped.setdefault(name, []).append(value)
+            yield grouped
 
     def _delete(self, conn: Connection, collection: str, selector: Selector) -> int:
         table = self._table(collection)
         deleted = 0
-        for condition in self._conditions(collection, selector):
-            result = conn.execute(sa.delete(table).where(condition))
-            deleted += max(result.rowcount or 0, 0)
+        for grouped in self._groups(collection, selector):
+            shape = tuple(sorted((name, _bucket(len(values), self.batch_size)) for name, values in grouped.items()))
+            key = ("delete", collection, shape)
+            compiled = self._statements.get(key)
+            if compiled is None:
+                compiled = _Compiled(sa.delete(table).where(self._where(table, shape)), self.engine.dialect)
+                self._statements[key] = compiled
+            deleted += max(compiled.execute(conn, self._key_params(grouped, shape)).rowcount or 0, 0)
         return deleted
 
     @contextmanager
@@ -402,50 +421,61 @@ class SQLStore:
             raise self._error(exc, "the transaction") from None
 
 
-def _bucket(size: int) -> int:
+def _bucket(size: int, cap: int = DEFAULT_BATCH) -> int:
+    """Sizes of IN lists and CASE branches come in few shapes (1, 4, 16, ...): each shape is
+    compiled once, and the padding costs far less than compiling another statement."""
     bucket = 1
     while bucket < size:
-        bucket *= 2
-    return bucket
+        bucket *= 4
+    return max(size, min(bucket, cap))
 
 
-class _CompiledSelect:
-    """A compiled SELECT run through the driver, with the column types' own conversions."""
+def _padded(values: list[Any], size: int) -> list[Any]:
+    """``values`` repeated at the end up to ``size``: an IN list or CASE of a cached shape."""
+    return values + [values[-1]] * (size - len(values)) if values else values
 
-    def __init__(self, compiled: sa.sql.compiler.Compiled, cols: list[sa.Column[Any]], sizes: dict[str, int],
-                 dialect: sa.Dialect) -> None:
-        self.sql = compiled.string
-        self.positions = getattr(compiled, "positiontup", None) if getattr(compiled, "positional", False) else None
-        self.names = [c.name for c in cols]
-        self.sizes = sizes
-        self.types = [c.type.dialect_impl(dialect) for c in cols]
+
+class _Compiled:
+    """A statement compiled once, run through the driver with the types' own conversions.
+
+    Bound values go through each parameter type's bind processor, and result columns
+    through their result processors, exactly as SQLAlchemy would, without compiling the
+    statement again for every batch of keys.
+    """
+
+    def __init__(self, statement: Any, dialect: sa.Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql: str = compiled.string
+        self.positions = compiled.positiontup if compiled.positional else None
         self.dialect = dialect
-        self.results: list[Any] | None = None  # built from the driver's type codes on first use
-        self.bind_for = {name: _type_bind(compiled, name, dialect) for name in sizes}
+        self.binds = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        self.types = [c.type.dialect_impl(dialect) for c in getattr(statement, "selected_columns", [])]
+        self.results: list[Any] | None = None  # from the driver's type codes on first use
 
-    def run(self, conn: Connection, grouped: dict[str, list[Any]]) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {}
-        for name, values in grouped.items():
-            process = self.bind_for[name]
-            padded = values + [values[-1]] * (self.sizes[name] - len(values))
-            for i, value in enumerate(padded):
-                params[f"{name}_{i}"] = process(value) if process else value
-        arguments: Any = tuple(params[p] for p in self.positions) if self.positions is not None else params
-        result = conn.exec_driver_sql(self.sql, arguments)
+    def execute(self, conn: Connection, params: dict[str, Any]) -> Any:
+        processed = {}
+        for name, value in params.items():
+            process = self.binds.get(name)
+            processed[name] = process(value) if process is not None and value is not None else value
+        arguments: Any = (
+            tuple(processed[p] for p in self.positions) if self.positions is not None else processed
+        )
+        return conn.exec_driver_sql(self.sql, arguments)
+
+    def rows(self, conn: Connection, params: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
+        result = self.execute(conn, params)
         if self.results is None:
-            codes = [d[1] for d in result.cursor.description] if result.cursor.description else [None] * len(self.types)
-            self.results = [t.result_processor(self.dialect, code) for t, code in zip(self.types, codes, strict=True)]
-        names, processors = self.names, self.results
-        rows = []
-        for raw in result.fetchall():
-            rows.append({n: (p(v) if p is not None and v is not None else v)
-                         for n, p, v in zip(names, processors, raw, strict=True)})
-        return rows
-
-
-def _type_bind(compiled: sa.sql.compiler.Compiled, name: str, dialect: sa.Dialect) -> Any:
-    bind = compiled.binds.get(f"{name}_0")  # type: ignore[attr-defined]
-    return bind.type.dialect_impl(dialect).bind_processor(dialect) if bind is not None else None
+            description = result.cursor.description or []
+            codes = [d[1] for d in description] or [None] * len(self.types)
+            self.results = [t.result_processor(self.dialect, c) for t, c in zip(self.types, codes, strict=True)]
+        processors = self.results
+        return [
+            {n: (p(v) if p is not None and v is not None else v) for n, p, v in zip(names, processors, raw, strict=True)}
+            for raw in result.fetchall()
+        ]
 
 
 class SQLTransaction:
