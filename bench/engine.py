@@ -30,12 +30,11 @@ from typing import Any
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baseline import Baseline  # noqa: E402
-
-from custos.datamap import parse_datamap  # noqa: E402
-from custos.demo import build_shop, demo_map_text  # noqa: E402
-from custos.engine import Engine, Subject  # noqa: E402
-from custos.stores.sql import normalize_url  # noqa: E402
+from baseline import Baseline
+from custos.datamap import parse_datamap
+from custos.demo import build_shop, demo_map_text
+from custos.engine import Engine, Subject
+from custos.stores.sql import normalize_url
 
 DATA = Path(__file__).resolve().parent / "data"
 SECRET = b"benchmark-secret-key"
@@ -111,7 +110,7 @@ def run(url: str, customers: int, samples: int, batch: int) -> dict[str, float]:
     print(f"\n== {url.split(':')[0]}: {customers:,} customers")
     prepare(url, customers)
     datamap = parse_datamap(demo_map_text().replace("${SHOP_DB_URL:-sqlite:///shop.db}", url))
-    subjects = live_subjects(url, samples * 4 + batch * 2, seed=int(time.time()))
+    subjects = live_subjects(url, samples * 4 + batch * 4, seed=int(time.time()))
     access_subjects = subjects[:samples]
     erase_engine = subjects[samples : 2 * samples]
     erase_base = subjects[2 * samples : 3 * samples]
@@ -153,6 +152,14 @@ def run(url: str, customers: int, samples: int, batch: int) -> dict[str, float]:
         figures["batch_per_second"] = batch / engine_seconds
         figures["batch_ratio"] = report(f"batch erasure of {batch:,} subjects", engine_seconds, base_seconds, "s")
         print(f"  {'':44} {batch / engine_seconds:,.0f} subjects/s (hand-written {batch / base_seconds:,.0f})")
+        # a long-running worker has its statement shapes compiled already
+        warm_engine = [Subject.of(email=e) for e in subjects[3 * samples + 2 * batch : 3 * samples + 3 * batch]]
+        warm_base = subjects[3 * samples + 3 * batch : 3 * samples + 4 * batch]
+        engine_seconds = timed(lambda: engine.erase(warm_engine))
+        base_seconds = timed(lambda: baseline.erase(warm_base))
+        figures["warm_per_second"] = batch / engine_seconds
+        figures["warm_ratio"] = report(f"the next batch of {batch:,} (same process)", engine_seconds, base_seconds, "s")
+        print(f"  {'':44} {batch / engine_seconds:,.0f} subjects/s (hand-written {batch / base_seconds:,.0f})")
         connection.close()
         raw.dispose()
         engine.close()
@@ -186,7 +193,8 @@ def main() -> None:
             ("erasure within 1.5x of hand-written", figures["erase_ratio"] <= TARGET_RATIO),
             ("batch erasure within 1.5x of hand-written", figures["batch_ratio"] <= TARGET_RATIO),
             ("access under 50 ms median", figures["access_ms"] < 50),
-            ("batch erasure at 1,000 subjects/s or more", figures["batch_per_second"] >= 1000),
+            ("batch erasure at 1,000 subjects/s or more (first batch)", figures["batch_per_second"] >= 1000),
+            ("batch erasure at 1,000 subjects/s or more (next batch)", figures["warm_per_second"] >= 1000),
         ]
         for label, ok in checks:
             print(f"  {store:10} {'met ' if ok else 'MISSED'} {label}")

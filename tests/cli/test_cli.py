@@ -132,3 +132,20 @@ def test_taxonomy_prints_the_tree_and_json() -> None:
     assert code == 0 and "user.contact.email" in out
     code, out, _ = invoke("taxonomy", "--json")
     assert code == 0 and json.loads(out)
+
+
+def test_demo_runs_end_to_end_and_the_second_erasure_changes_nothing(tmp_path: Path) -> None:
+    code, out, err = invoke("demo", "--dir", str(tmp_path / "demo"), "--customers", "40")
+    assert code == 0, err
+    assert "the map fits the live database" in out
+    assert "shop.sessions" in out and "delete the rows" in out
+    assert "erasure for email jordan.avery@example.com: completed" in out
+    assert "residual check: ok" in out
+    assert "kept: placed_at, total (tax_records: legal_obligation" in out
+    assert "nothing_found: 0 row(s) changed, 0 deleted" in out
+    for name in ("shop.db", "custos.yaml", "access.zip", "notice.html"):
+        assert (tmp_path / "demo" / name).exists(), name
+    with zipfile.ZipFile(tmp_path / "demo" / "access.zip") as archive:
+        data = json.loads(archive.read("data.json"))
+    assert data["subject"] == {"email": "jordan.avery@example.com"}
+    assert len(data["datasets"]["shop"]["customers"]) == 2  # the account and the one merged into it

@@ -13,7 +13,7 @@ from custos.engine.results import KeptField
 
 def describe_subject(subject: Mapping[str, Any]) -> str:
     """``email ann@example.com, phone +14155550101``."""
-    parts = []
+    parts: list[str] = []
     for identity, value in subject.items():
         values = value if isinstance(value, list) else [value]
         parts.extend(f"{identity} {v}" for v in values)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 from pathlib import Path
 
 import typer
 
 from custos.cli.report import print_erasure, print_plan
 from custos.config import Settings
-from custos.datamap import load_datamap
+from custos.datamap import DataMap, load_datamap
 from custos.demo import build_shop, demo_map_text
 from custos.engine import Engine, Subject
+from custos.notice import render_notice
 from custos.package import build_package
 
 DEFAULT_URL = "${SHOP_DB_URL:-sqlite:///shop.db}"
@@ -68,8 +70,7 @@ def run_demo(directory: Path, *, customers: int = 200, seed: int = 7) -> None:
     finally:
         engine.close()
     _say()
-    if notice is not None:
-        _say(f"Privacy notice generated from the same map: {notice}")
+    _say(f"Privacy notice generated from the same map: {notice}")
     elapsed = time.perf_counter() - started
     other = next((s for s in summary.subjects if s != summary.demo_subject), summary.sample_email(1))
     _say(f"Done in {elapsed:.1f} s. Try another person from the shop:")
@@ -77,14 +78,8 @@ def run_demo(directory: Path, *, customers: int = 200, seed: int = 7) -> None:
     _say(f"  custos plan --map {map_path} --email {other}")
 
 
-def _write_notice(datamap: object, directory: Path) -> Path | None:
-    """The notice rendered from the map, when the notice package is installed."""
-    try:
-        from custos.notice import render_notice  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    from datetime import date
-
+def _write_notice(datamap: DataMap, directory: Path) -> Path:
+    """The privacy notice rendered from the same map the requests ran on."""
     rendered = render_notice(datamap, "html", date.today())
     path = directory / "notice.html"
     path.write_text(rendered.text, encoding="utf-8")
