@@ -40,13 +40,13 @@ class CollectionWork:
             "system": self.system,
             "table": self.table,
             "key_columns": list(self.selector.key_columns),
-            "keys": sorted(self.selector.keys, key=repr),
-            "any_of": {k: sorted(v, key=repr) for k, v in self.selector.any_of.items()},
+            "keys": list(self.selector.keys),
+            "any_of": {k: list(v) for k, v in self.selector.any_of.items()},
             "rows_found": self.rows_found,
             "delete": self.delete,
             "masks": [
                 {"field": m.field, "strategy": str(m.strategy),
-                 "only_where_in": None if m.only_where_in is None else sorted(m.only_where_in, key=repr)}
+                 "only_where_in": None if m.only_where_in is None else list(m.only_where_in)}
                 for m in self.masks
             ],
             "kept": [vars(k) for k in self.kept],
@@ -147,11 +147,11 @@ def delete_order(datamap: DataMap, works: list[CollectionWork]) -> list[Collecti
 def chunks(selector: Selector, size: int) -> Iterator[Selector]:
     """The selector split into pieces of at most ``size`` keys."""
     if selector.key_columns:
-        keys = sorted(selector.keys, key=repr)
+        keys = list(selector.keys)
         for start in range(0, len(keys), size):
             yield Selector.by_keys(selector.key_columns, keys[start : start + size])
         return
-    pairs = [(name, value) for name, values in selector.any_of.items() for value in sorted(values, key=repr)]
+    pairs = [(name, value) for name, values in selector.any_of.items() for value in values]
     for start in range(0, len(pairs), size):
         grouped: dict[str, set[Any]] = {}
         for name, value in pairs[start : start + size]:

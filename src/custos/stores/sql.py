@@ -80,6 +80,8 @@ def coerce(kind: ColumnKind, value: Any) -> Any:
     """
     if value is None:
         return None
+    if (kind is ColumnKind.INTEGER and type(value) is int) or (kind is ColumnKind.STRING and type(value) is str):
+        return value
     try:
         if kind is ColumnKind.STRING:
             return value if isinstance(value, str) else str(value)
@@ -380,7 +382,7 @@ class SQLStore:
             names = selector.key_columns
             kinds = [columns[self._column(table, collection, n).name].kind for n in names]
             keys = {tuple(coerce(k, v) for k, v in zip(kinds, key, strict=True)) for key in selector.keys}
-            pairs = [(",".join(names), key) for key in sorted(keys, key=repr) if None not in key]
+            pairs = [(",".join(names), key) for key in keys if None not in key]
         else:
             if selector.key_columns:
                 by_field = {selector.key_columns[0]: [k[0] for k in selector.keys]}
@@ -390,7 +392,7 @@ class SQLStore:
                 self._column(table, collection, name)
                 kind = columns[name].kind if name in columns else ColumnKind.OTHER
                 usable = {coerce(kind, v) for v in values} - {None}
-                pairs.extend((name, v) for v in sorted(usable, key=repr))
+                pairs.extend((name, v) for v in usable)
         for start in range(0, len(pairs), self.batch_size):
             grouped: dict[str, list[Any]] = {}
             for name, value in pairs[start : start + self.batch_size]:
