@@ -59,6 +59,12 @@ def prepare(url: str, customers: int) -> None:
     started = time.perf_counter()
     summary = build_shop(url, customers=customers, fast=True)
     print(f"  built {summary.total_rows:,} rows in {time.perf_counter() - started:.0f} s")
+    if url.startswith("postgresql"):
+        # planner statistics, as after any bulk load; without them IN lists scan whole tables
+        engine = sa.create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("ANALYZE"))
+        engine.dispose()
 
 
 def live_subjects(url: str, count: int, seed: int) -> list[str]:

@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 
 from custos.datamap import parse_datamap
 from custos.engine import REDACTED, Engine, Journal, Subject
+from custos.stores.sql import normalize_url
+from tests.conftest import Databases
 
 SECRET = b"property-secret"
 EMAILS = ["a@x.io", "b@x.io", "c@x.io"]
@@ -95,7 +97,10 @@ def datamap_text(specs: list[Spec], url: str) -> str:
 
 
 def build(url: str, specs: list[Spec], data: dict[str, list[dict[str, Any]]]) -> None:
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(normalize_url(url))
+    old = sa.MetaData()
+    old.reflect(engine)
+    old.drop_all(engine)
     meta = sa.MetaData()
     for spec in specs:
         columns = [sa.Column("id", sa.Integer, primary_key=True), sa.Column("data", sa.String(100))]
@@ -172,7 +177,7 @@ def model_erase(specs: list[Spec], data: dict[str, list[dict[str, Any]]], reache
 
 
 def snapshot(url: str, specs: list[Spec]) -> dict[str, list[tuple[Any, ...]]]:
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(normalize_url(url))
     result = {}
     with engine.connect() as conn:
         for spec in specs:
@@ -200,15 +205,28 @@ def make_engine(specs: list[Spec], url: str, journal: Path, kill_at: int | None 
     return engine
 
 
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]}
+#: every example on SQLite; fewer on the servers, where each example rebuilds real tables
+EXAMPLES = {"sqlite": 60, "postgresql": 12, "mysql": 12}
 
 
-@PROPERTY
-@given(schemas())
-def test_access_and_erasure_agree_with_the_model(case: tuple[list[Spec], dict[str, list[dict[str, Any]]], str]) -> None:
+@pytest.fixture
+def property_url(databases: Databases, store_kind: str) -> str:
+    return databases.new()
+
+
+def test_access_and_erasure_agree_with_the_model(property_url: str, store_kind: str) -> None:
+    @settings(max_examples=EXAMPLES[store_kind], **SETTINGS)  # type: ignore[arg-type]
+    @given(schemas())
+    def check(case: tuple[list[Spec], dict[str, list[dict[str, Any]]], str]) -> None:
+        agree_with_the_model(property_url, case)
+
+    check()
+
+
+def agree_with_the_model(url: str, case: tuple[list[Spec], dict[str, list[dict[str, Any]]], str]) -> None:
     specs, data, email = case
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/p.db"
         build(url, specs, data)
         engine = make_engine(specs, url, Path(tmp) / "j.db")
         try:
@@ -230,15 +248,19 @@ def test_access_and_erasure_agree_with_the_model(case: tuple[list[Spec], dict[st
             engine.close()
 
 
-@PROPERTY
-@given(schemas(), st.integers(1, 60))
-def test_killed_run_then_rerun_equals_clean_run(
-    case: tuple[list[Spec], dict[str, list[dict[str, Any]]], str], kill_at: int
-) -> None:
+def test_killed_run_then_rerun_equals_clean_run(property_url: str, store_kind: str) -> None:
+    @settings(max_examples=EXAMPLES[store_kind], **SETTINGS)  # type: ignore[arg-type]
+    @given(schemas(), st.integers(1, 60))
+    def check(case: tuple[list[Spec], dict[str, list[dict[str, Any]]], str], kill_at: int) -> None:
+        killed_then_rerun(property_url, case, kill_at)
+
+    check()
+
+
+def killed_then_rerun(url: str, case: tuple[list[Spec], dict[str, list[dict[str, Any]]], str], kill_at: int) -> None:
     specs, data, email = case
     expected = model_erase(specs, data, model_reach(specs, data, email))
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/p.db"
         build(url, specs, data)
         journal = Path(tmp) / "j.db"
         killed = make_engine(specs, url, journal, kill_at)

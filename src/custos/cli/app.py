@@ -20,6 +20,7 @@ from custos.cli.options import (
     subject_from,
     user_errors,
 )
+from custos.cli import notice_commands
 from custos.cli.report import print_erasure, print_plan
 from custos.errors import CustosError
 
@@ -200,6 +201,9 @@ def correct(
     else:
         for outcome in result.collections:
             typer.echo(f"{outcome.collection}: {outcome.rows_found} row(s) found, {outcome.rows_changed} changed")
+
+
+notice_commands.register(app)
 
 
 def main() -> None:
