@@ -41,6 +41,26 @@ class Settings(BaseSettings):
     broker_url: str = Field("", description="Redis or RabbitMQ URL for Celery workers; empty runs jobs in-process")
     default_region: str = Field("US", description="region for phone numbers given without a country code")
     batch_size: int = Field(500, ge=1, le=10000, description="keys per statement in store queries")
+    # -- rights-request service -----------------------------------------------------------
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="base URL of the service, used in links sent by mail"
+    )
+    mail_from: str = Field("privacy@localhost", description="sender address of the service's mail")
+    require_approval: str = Field(
+        "erasure,correction,appeal",
+        description="comma-separated request types an operator must approve before they run",
+    )
+    package_ttl_hours: int = Field(168, ge=1, le=8760, description="how long an access package link works")
+    package_downloads: int = Field(5, ge=1, le=100, description="how many times a package may be downloaded")
+    rate_limit_per_minute: int = Field(
+        60, ge=1, description="requests per minute and client address on public endpoints"
+    )
+    near_due_days: int = Field(5, ge=0, le=60, description="days before the due date a request shows as near")
+    job_attempts: int = Field(3, ge=1, le=20, description="attempts of a failing job before it is marked failed")
+    agents_file: str = Field(
+        "", description="YAML or TOML file listing the authorized agents (DRP) the company trusts; "
+                        "empty: agents are managed in the admin console only"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -20,7 +20,7 @@ from custos.cli.options import (
     subject_from,
     user_errors,
 )
-from custos.cli import notice_commands
+from custos.cli import notice_commands, service_commands
 from custos.cli.report import print_erasure, print_plan
 from custos.errors import CustosError
 
@@ -204,6 +204,7 @@ def correct(
 
 
 notice_commands.register(app)
+service_commands.register(app)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Annotated
 
@@ -9,7 +10,6 @@ import typer
 
 from custos.cli.options import MapOption, user_errors
 from custos.config import Settings, get_settings
-from custos.errors import CustosError
 
 
 def _settings(map_path: object = None) -> Settings:
@@ -47,17 +47,20 @@ def register(app: typer.Typer) -> None:
     def worker(
         map_path: MapOption = None,
         once: Annotated[bool, typer.Option("--once", help="Run the jobs due now, then exit.")] = False,
+        concurrency: Annotated[int, typer.Option(help="Celery worker threads.", min=1, max=64)] = 1,
     ) -> None:
-        """Run queued jobs (requests to execute, status callbacks)."""
+        """Run queued jobs: a Celery worker when CUSTOS_BROKER_URL is set, else a polling loop."""
         from custos.service import Service
         from custos.service.jobs import run_pending
 
         settings = _settings(map_path)
-        if settings.broker_url:
-            raise CustosError(
-                "Celery workers are not available yet; unset CUSTOS_BROKER_URL to run jobs from the "
-                "control-plane queue with this command or inside `custos serve`"
-            )
+        if map_path:
+            os.environ["CUSTOS_DATAMAP"] = str(map_path)  # a Celery worker builds its settings from the environment
+        if settings.broker_url and not once:
+            from custos.service.celery_jobs import run_worker
+
+            run_worker(settings, concurrency=concurrency)
+            return
         service = Service(settings)
         try:
             while True:

@@ -1,0 +1,169 @@
+"""Status callbacks (DRP 0.9.4 §2.03): every change of a request's DRP status is POSTed to the
+agent's ``status_callback``, retried with a growing delay, each attempt logged.
+
+``sweep`` compares each open DRP request's status with the last one queued and queues a
+delivery when it changed (a newer delivery supersedes a pending older one: the agent
+wants the latest status); ``deliver`` posts the due deliveries. ``run_pending`` does both,
+and ``CallbackRunner`` runs it in a background thread of the service.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from custos.agents.models import AgentRequest, CallbackDelivery
+from custos.agents.status import FINAL, status_of
+from custos.service import audit
+from custos.service.context import Service
+
+log = logging.getLogger("custos.agents.callbacks")
+
+FIRST_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(hours=6)
+MAX_ATTEMPTS = 10
+TIMEOUT_SECONDS = 10.0
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after ``attempts`` failed attempts: 30 s, 1 min, 2 min… at most 6 hours."""
+    delay: timedelta = FIRST_DELAY * (2 ** max(attempts - 1, 0))
+    return min(delay, MAX_DELAY)
+
+
+def _key(body: dict[str, Any]) -> str:
+    return f"{body.get('status')}/{body.get('reason', '')}"
+
+
+def mark_notified(service: Service, record_id: str, body: dict[str, Any]) -> None:
+    """Note that the agent already has ``body`` (it was the answer to its own call)."""
+    with service.plane.write() as session:
+        record = session.get(AgentRequest, record_id)
+        if record is not None:
+            record.notified = _key(body)
+
+
+def sweep(service: Service) -> int:
+    """Queue a delivery for each request whose DRP status changed; returns how many were queued."""
+    with service.plane.read() as session:
+        records = list(session.scalars(sa.select(AgentRequest).where(
+            AgentRequest.status_callback.is_not(None),
+            sa.or_(AgentRequest.notified.is_(None),
+                   sa.not_(sa.or_(*(AgentRequest.notified.startswith(f"{s}/") for s in FINAL)))))))
+    queued = 0
+    for record in records:
+        body = status_of(service, record)
+        key = _key(body)
+        if key == record.notified:
+            continue
+        moment = service.clock()
+        with service.plane.write() as session:
+            stored = session.get(AgentRequest, record.id)
+            if stored is None or stored.notified == key:
+                continue
+            session.execute(sa.update(CallbackDelivery).where(
+                CallbackDelivery.agent_request_id == record.id, CallbackDelivery.state == "pending",
+            ).values(state="superseded"))
+            session.add(CallbackDelivery(
+                agent_request_id=record.id, agent_id=record.agent_id, url=record.status_callback or "",
+                body=body, state="pending", attempts=0, next_attempt_at=moment, created_at=moment))
+            stored.notified = key
+            queued += 1
+    return queued
+
+
+def deliver(service: Service, client: httpx.Client | None = None) -> int:
+    """POST every due delivery once; returns how many were attempted."""
+    with service.plane.read() as session:
+        due = list(session.scalars(sa.select(CallbackDelivery).where(
+            CallbackDelivery.state == "pending", CallbackDelivery.next_attempt_at <= service.clock(),
+        ).order_by(CallbackDelivery.id).limit(100)))
+    if not due:
+        return 0
+    owned = client is None
+    http = client or httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
+    try:
+        for delivery in due:
+            _attempt(service, http, delivery)
+    finally:
+        if owned:
+            http.close()
+    return len(due)
+
+
+def _attempt(service: Service, http: httpx.Client, delivery: CallbackDelivery) -> None:
+    code: int | None = None
+    error: str | None = None
+    try:
+        answer = http.post(delivery.url, json=delivery.body)
+        code = answer.status_code
+        if not 200 <= code < 300:
+            error = f"HTTP {code}"
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    moment = service.clock()
+    with service.plane.write() as session:
+        stored = session.get(CallbackDelivery, delivery.id)
+        if stored is None or stored.state != "pending":
+            return
+        stored.attempts += 1
+        stored.last_status_code, stored.last_error = code, error
+        if error is None:
+            stored.state, stored.delivered_at = "delivered", moment
+        elif stored.attempts >= MAX_ATTEMPTS:
+            stored.state = "failed"
+        else:
+            stored.next_attempt_at = moment + backoff(stored.attempts)
+        audit.append(session, "agent.callback", actor="system", at=moment,
+                     request_id=_custos_id(session, stored.agent_request_id),
+                     detail={"agent": stored.agent_id, "delivery": stored.id, "attempt": stored.attempts,
+                             "status": stored.body.get("status"), "reason": stored.body.get("reason"),
+                             "http_status": code, "outcome": stored.state, "error": error})
+
+
+def _custos_id(session: Any, record_id: str) -> str | None:
+    record = session.get(AgentRequest, record_id)
+    return record.request_id if record is not None else None
+
+
+def run_pending(service: Service, client: httpx.Client | None = None) -> int:
+    """Queue what changed and deliver what is due; returns the deliveries attempted."""
+    sweep(service)
+    return deliver(service, client)
+
+
+def log_of(service: Service, agent_id: str, limit: int = 200) -> list[CallbackDelivery]:
+    """The newest deliveries to ``agent_id``."""
+    with service.plane.read() as session:
+        return list(session.scalars(sa.select(CallbackDelivery).where(CallbackDelivery.agent_id == agent_id)
+                                    .order_by(CallbackDelivery.id.desc()).limit(limit)))
+
+
+class CallbackRunner:
+    """A background thread that sweeps and delivers, polling when idle."""
+
+    def __init__(self, service: Service, interval: float = 2.0) -> None:
+        self.service = service
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="custos-agent-callbacks", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                run_pending(self.service)
+            except Exception:  # keep delivering after a transient store or network failure
+                log.exception("agent callbacks: could not run")
+            self._stop.wait(self.interval)

@@ -1,0 +1,156 @@
+"""Admin endpoints: the queue, decisions, request detail and the audit log; every one guarded."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Query, Response
+
+from custos.service import audit, decisions, jobs, workflow
+from custos.service.api.deps import ReadAudit, ReadRequests, ServiceDep, WriteRequests
+from custos.service.api.schemas import (
+    AuditEntryPublic,
+    ChainStatus,
+    Denial,
+    ErrorBody,
+    ExtensionNotice,
+    QueueItem,
+    RequestDetail,
+    ResultPublic,
+)
+from custos.service.context import Service
+from custos.store import AuditEntry, Request, RequestResult
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 404, 409, 422)}
+
+
+def queue_item(service: Service, request: Request) -> QueueItem:
+    return QueueItem(
+        id=request.id, type=request.type, jurisdiction=request.jurisdiction, status=request.status,
+        source=request.source, extended=request.extended, needs_approval=request.needs_approval,
+        received_at=request.received_at, due_at=request.due_at,
+        late=workflow.is_late(service, request), near=workflow.is_near(service, request))
+
+
+@router.get("/requests", response_model=list[QueueItem], responses=ERRORS)
+def list_requests(
+    service: ServiceDep,
+    _: ReadRequests,
+    status: Annotated[str | None, Query(max_length=24)] = None,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[QueueItem]:
+    """Requests sorted by due date (soonest first), with late and near flags."""
+    query = sa.select(Request)
+    if status:
+        query = query.where(Request.status == status)
+    if open_only:
+        query = query.where(Request.status.in_(sorted(workflow.OPEN)))
+    query = query.order_by(Request.due_at.is_(None), Request.due_at, Request.received_at).limit(limit)
+    with service.plane.read() as session:
+        return [queue_item(service, r) for r in session.scalars(query)]
+
+
+@router.get("/requests/{request_id}", response_model=RequestDetail, responses=ERRORS)
+def read_request(request_id: UUID, service: ServiceDep, principal: ReadRequests) -> RequestDetail:
+    """A request with its history (audit entries) and per-collection results."""
+    with service.plane.read() as session:
+        request = workflow.load(session, str(request_id))
+        item = queue_item(service, request)
+        history = [AuditEntryPublic.model_validate(e, from_attributes=True)
+                   for e in audit.history(session, request.id)]
+        stored = session.scalars(sa.select(RequestResult).where(RequestResult.request_id == request.id)
+                                 .order_by(RequestResult.id)).all()
+        results = [ResultPublic(kind=r.kind, status=r.status, row_count=r.row_count, residual_ok=r.residual_ok,
+                                collections=r.collections, created_at=r.created_at,
+                                result=service.vault.decrypt_json(r.result_encrypted)
+                                if principal.can("requests:write") else None) for r in stored]
+        return RequestDetail(
+            **item.model_dump(), verification_level=request.verification_level,
+            verified_level=request.verified_level, answered_as=request.answered_as,
+            fee_allowed=request.fee_allowed, acknowledge_by=request.acknowledge_by,
+            acknowledged_at=request.acknowledged_at, respond_by=request.respond_by,
+            extension_notice_by=request.extension_notice_by, extension_notice=request.extension_notice,
+            decided_at=request.decided_at, denial_reason=request.denial_reason,
+            denial_exception=request.denial_exception, appeal_of=request.appeal_of, agent_id=request.agent_id,
+            history=history, results=results)
+
+
+@router.post("/requests/{request_id}/approve", response_model=QueueItem, responses=ERRORS)
+def approve(request_id: UUID, service: ServiceDep, principal: WriteRequests) -> QueueItem:
+    """Approve a verified request so it runs; for an appeal, grant it."""
+    return queue_item(service, decisions.approve(service, str(request_id), actor=principal.name))
+
+
+@router.post("/requests/{request_id}/deny", response_model=QueueItem, responses=ERRORS)
+def deny(request_id: UUID, body: Denial, service: ServiceDep, principal: WriteRequests) -> QueueItem:
+    """Deny with reasons; a deletion denial names the exception relied on."""
+    request = decisions.deny(service, str(request_id), actor=principal.name, reason=body.reason,
+                             exception=body.exception)
+    return queue_item(service, request)
+
+
+@router.post("/requests/{request_id}/extend", response_model=QueueItem, responses=ERRORS)
+def extend(request_id: UUID, body: ExtensionNotice, service: ServiceDep, principal: WriteRequests) -> QueueItem:
+    """Extend the deadline as the rule set allows; the notice is mailed to the person."""
+    return queue_item(service, decisions.extend(service, str(request_id), actor=principal.name, notice=body.notice))
+
+
+@router.post("/requests/{request_id}/retry", response_model=QueueItem, responses=ERRORS)
+def retry(request_id: UUID, service: ServiceDep, principal: WriteRequests) -> QueueItem:
+    """Run a failed request again; an erasure resumes where it stopped."""
+    jobs.retry(service, str(request_id), actor=principal.name)
+    with service.plane.read() as session:
+        return queue_item(service, workflow.load(session, str(request_id)))
+
+
+@router.get("/audit", response_model=list[AuditEntryPublic], responses=ERRORS)
+def audit_log(
+    service: ServiceDep,
+    _: ReadAudit,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    request_id: Annotated[UUID | None, Query()] = None,
+) -> list[AuditEntryPublic]:
+    """Audit entries in order, ``after`` a sequence number."""
+    query = sa.select(AuditEntry).where(AuditEntry.seq > after)
+    if request_id:
+        query = query.where(AuditEntry.request_id == str(request_id))
+    with service.plane.read() as session:
+        return [AuditEntryPublic.model_validate(e, from_attributes=True)
+                for e in session.scalars(query.order_by(AuditEntry.seq).limit(limit))]
+
+
+@router.get("/audit/verify", response_model=ChainStatus, responses=ERRORS)
+def audit_verify(service: ServiceDep, _: ReadAudit) -> ChainStatus:
+    """Recompute the hash chain: finds any edited or removed entry."""
+    with service.plane.read() as session:
+        report = audit.verify(session)
+    return ChainStatus(ok=report.ok, entries=report.entries, head=report.head, problems=report.problems)
+
+
+@router.get("/reports/requests", responses=ERRORS)
+def report(service: ServiceDep, _: ReadRequests) -> dict[str, dict[str, int]]:
+    """Requests by type and status (the counts behind CCPA §7102 metrics)."""
+    with service.plane.read() as session:
+        rows = session.execute(sa.select(Request.type, Request.status, sa.func.count())
+                               .group_by(Request.type, Request.status)).all()
+    counts: dict[str, dict[str, int]] = {}
+    for kind, status, count in rows:
+        counts.setdefault(kind, {})[status] = count
+    return counts
+
+
+@router.post("/session/logout", status_code=204, responses=ERRORS)
+def logout(response: Response, _: ReadRequests) -> Response:
+    """End the console session."""
+    from custos.service.auth import SESSION_COOKIE
+
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.status_code = 204
+    return response
+
+

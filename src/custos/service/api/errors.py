@@ -1,0 +1,50 @@
+"""Every error as ``{"error": {"code", "message"}}`` with its 4xx status; no 5xx for bad input."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from custos.errors import ConfigError, CustosError, IdentityError
+from custos.rules import RequestNotCoveredError, UnknownJurisdictionError
+from custos.service.errors import ServiceError
+
+log = logging.getLogger("custos.service")
+STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
+
+
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Turn validation errors, service errors and HTTP errors into the JSON error shape."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for item in exc.errors()[:5]:
+            where = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
+            problems.append(f"{where}: {item.get('msg', 'invalid')}" if where else str(item.get("msg")))
+        return error(422, "invalid_request", "; ".join(problems) or "the request is not valid")
+
+    @app.exception_handler(CustosError)
+    async def custos_error(_: Request, exc: CustosError) -> JSONResponse:
+        if isinstance(exc, ServiceError):
+            return error(exc.status, exc.code, exc.message)
+        if isinstance(exc, IdentityError | RequestNotCoveredError | UnknownJurisdictionError):
+            return error(422, exc.code, exc.message)
+        if isinstance(exc, ConfigError):
+            log.error("configuration: %s", exc)
+            return error(503, exc.code, "the service is not configured correctly")
+        log.error("unexpected %s: %s", type(exc).__name__, exc)
+        return error(500, "internal_error", "the request could not be completed")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        code = STATUS_CODES.get(exc.status_code, "http_error")
+        return error(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))

@@ -1,0 +1,213 @@
+"""Request and response bodies of the JSON API, named by role."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from custos.rules import RequestType
+
+Text = Field(min_length=1, max_length=2000)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Error(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error: ``{"error": {"code": ..., "message": ...}}``."""
+
+    error: Error
+
+
+class AgentCreate(_Body):
+    """An authorized agent acting for the person, with the person's signed permission."""
+
+    name: str = Field(min_length=1, max_length=200)
+    permission: str = Field(min_length=1, max_length=100_000, description="the signed permission, as text or Base64")
+
+
+class RequestCreate(_Body):
+    """A new rights request."""
+
+    type: RequestType
+    jurisdiction: str | None = Field(None, max_length=32, description="default: the organization's first")
+    email: str | None = Field(None, max_length=320)
+    phone: str | None = Field(None, max_length=64)
+    identities: dict[str, str] = Field(default_factory=dict, max_length=10,
+                                       description="other identities, e.g. {'user_id': '42'}")
+    corrections: dict[str, Any] = Field(default_factory=dict, max_length=50,
+                                        description="for correction: {'dataset.collection.field': new value}")
+    appeal_of: UUID | None = Field(None, description="for appeal: the request whose decision is appealed")
+    appeal_token: str | None = Field(None, max_length=200, description="for appeal: that request's token")
+    statement: str | None = Field(None, max_length=10_000, description="the person's reasons or comments")
+    agent: AgentCreate | None = None
+
+
+class RequestReceipt(BaseModel):
+    """The answer to a new request: the same shape whether or not the identity is known."""
+
+    id: str
+    token: str = Field(description="keep it: it shows the request's status")
+    status: str
+    type: str
+    jurisdiction: str
+    received_at: datetime
+    due_at: datetime | None
+    verification: str = Field(description="what confirming the request takes")
+
+
+class Declaration(_Body):
+    signed_name: str = Field(min_length=1, max_length=200)
+    accepted: bool = Field(description="I declare under penalty of perjury that I am the person named")
+
+
+class VerificationSubmit(_Body):
+    """The code from the mail, and the data points the verification level needs."""
+
+    code: str = Field(pattern=r"^\s*\d{6}\s*$")
+    data_points: dict[str, str] = Field(default_factory=dict, max_length=20)
+    declaration: Declaration | None = None
+
+
+class PackageLink(BaseModel):
+    url: str
+    expires_at: datetime
+    downloads_left: int
+
+
+class RequestPublic(BaseModel):
+    """What the person sees of their request."""
+
+    id: str
+    type: str
+    jurisdiction: str
+    status: str
+    extended: bool
+    received_at: datetime
+    due_at: datetime | None
+    decided_at: datetime | None
+    answered_as: str | None
+    denial_reason: str | None
+    denial_exception: str | None
+    extension_notice: str | None
+    package: PackageLink | None = None
+
+
+class VerificationFields(BaseModel):
+    fields: list[dict[str, Any]]
+
+
+class QueueItem(BaseModel):
+    """One line of the operator's queue."""
+
+    id: str
+    type: str
+    jurisdiction: str
+    status: str
+    source: str
+    extended: bool
+    needs_approval: bool
+    received_at: datetime
+    due_at: datetime | None
+    late: bool
+    near: bool
+
+
+class ResultPublic(BaseModel):
+    kind: str
+    status: str
+    row_count: int
+    residual_ok: bool | None
+    collections: dict[str, Any]
+    created_at: datetime
+    result: dict[str, Any] | None = None
+
+
+class AuditEntryPublic(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    request_id: str | None
+    detail: dict[str, Any]
+    prev_hash: str
+    entry_hash: str
+
+
+class RequestDetail(QueueItem):
+    """A request with its full history and per-collection results."""
+
+    verification_level: str
+    verified_level: str | None
+    answered_as: str | None
+    fee_allowed: bool
+    acknowledge_by: datetime | None
+    acknowledged_at: datetime | None
+    respond_by: datetime | None
+    extension_notice_by: datetime | None
+    extension_notice: str | None
+    decided_at: datetime | None
+    denial_reason: str | None
+    denial_exception: str | None
+    appeal_of: str | None
+    agent_id: str | None
+    history: list[AuditEntryPublic]
+    results: list[ResultPublic]
+
+
+class Denial(_Body):
+    reason: str = Text
+    exception: str | None = Field(None, max_length=200, description="the exception relied on (a data-map key)")
+
+
+class ExtensionNotice(_Body):
+    notice: str = Text
+
+
+class ChainStatus(BaseModel):
+    ok: bool
+    entries: int
+    head: str
+    problems: list[str]
+
+
+class Login(_Body):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class LoginResult(BaseModel):
+    name: str
+    role: str | None
+    csrf_token: str
+
+
+class OpenDsrIdentity(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    identity_type: str = Field(max_length=64)
+    identity_value: str = Field(max_length=1000)
+    identity_format: Literal["raw", "sha1", "md5", "sha256"] = "raw"
+
+
+class OpenDsrCreate(BaseModel):
+    """An OpenDSR request (extra properties are ignored, as the specification allows)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    subject_request_id: UUID
+    subject_request_type: Literal["access", "portability", "erasure"]
+    subject_identities: list[OpenDsrIdentity] = Field(min_length=1, max_length=20)
+    regulation: Literal["gdpr", "ccpa"] | None = None
+    submitted_time: datetime | None = None
+    api_version: str | None = Field(None, max_length=16)
+    status_callback_urls: list[str] = Field(default_factory=list, max_length=10)

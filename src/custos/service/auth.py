@@ -1,0 +1,133 @@
+"""Who may use the admin endpoints: console users (argon2 passwords, roles) and API keys (scopes).
+
+Roles map to scopes: ``admin`` has all; ``operator`` reads and decides requests and reads
+the audit log; ``auditor`` only reads. An API key carries scopes directly. Console
+sessions are signed cookies (``custos_session``); a state-changing call made with a
+session cookie must carry the matching CSRF token in ``X-CSRF-Token`` (or a form field).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from custos.service import audit
+from custos.service.context import Service
+from custos.service.errors import AuthenticationError, ConflictError, InvalidRequestError
+from custos.service.vault import same, sha256_hex
+from custos.store import ApiKey, User
+
+SCOPES = ("requests:read", "requests:write", "audit:read", "opendsr", "users:write")
+ROLES: dict[str, frozenset[str]] = {
+    "admin": frozenset(SCOPES),
+    "operator": frozenset({"requests:read", "requests:write", "audit:read"}),
+    "auditor": frozenset({"requests:read", "audit:read"}),
+}
+SESSION_COOKIE = "custos_session"
+SESSION_LIFETIME = timedelta(hours=8)
+_HASHER = PasswordHasher()
+_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller of the admin API."""
+
+    name: str
+    scopes: frozenset[str]
+    role: str | None = None
+    session: str | None = None  # the session cookie, when authenticated by one
+
+    def can(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+def create_user(service: Service, email: str, password: str, role: str, *, actor: str = "cli") -> User:
+    """Add a console user; the password is stored as an argon2 hash."""
+    if role not in ROLES:
+        raise InvalidRequestError(f"unknown role {role!r}; valid: {', '.join(ROLES)}")
+    if len(password) < 12:
+        raise InvalidRequestError("a password has at least 12 characters")
+    address = email.strip().casefold()
+    with service.plane.write() as session:
+        if session.scalars(sa.select(User).where(User.email == address)).first() is not None:
+            raise ConflictError(f"a user {address} exists already")
+        user = User(email=address, password_hash=_HASHER.hash(password), role=role, active=True,
+                    created_at=service.clock())
+        session.add(user)
+        session.flush()
+        audit.append(session, "user.created", actor=actor, detail={"user": address, "role": role})
+        return user
+
+
+def create_api_key(service: Service, name: str, scopes: list[str], *, actor: str = "cli") -> str:
+    """A new API key ``ck_<prefix>_<secret>``; shown once, only its SHA-256 is kept."""
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise InvalidRequestError(f"scopes must be among {', '.join(SCOPES)}; got {', '.join(unknown) or 'none'}")
+    prefix = secrets.token_hex(6)
+    key = f"ck_{prefix}_{secrets.token_urlsafe(32)}"
+    with service.plane.write() as session:
+        session.add(ApiKey(name=name, prefix=prefix, key_hash=sha256_hex(key), scopes=sorted(set(scopes)),
+                           created_at=service.clock()))
+        audit.append(session, "apikey.created", actor=actor, detail={"name": name, "prefix": prefix,
+                                                                      "scopes": sorted(set(scopes))})
+    return key
+
+
+def from_api_key(service: Service, key: str) -> Principal | None:
+    parts = key.split("_")
+    if len(parts) < 3 or parts[0] != "ck" or len(key) > 200:
+        return None
+    with service.plane.read() as session:
+        stored = session.scalars(sa.select(ApiKey).where(ApiKey.prefix == parts[1])).first()
+        if stored is None or stored.revoked_at is not None or not same(stored.key_hash, sha256_hex(key)):
+            return None
+        return Principal(name=f"apikey:{stored.name}", scopes=frozenset(stored.scopes))
+
+
+def login(service: Service, email: str, password: str) -> tuple[str, Principal]:
+    """Check a console user's password; returns the session cookie value and the principal."""
+    address = email.strip().casefold()
+    with service.plane.read() as session:
+        user = session.scalars(sa.select(User).where(User.email == address)).first()
+    try:
+        # Unknown users are checked against a dummy hash so the answer takes as long.
+        _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
+        valid = user is not None and user.active
+    except (VerificationError, InvalidHashError):
+        valid = False
+    with service.plane.write() as session:
+        audit.append(session, "login.succeeded" if valid else "login.failed", actor=f"user:{address}")
+    if not valid or user is None:
+        raise AuthenticationError("the email or password is not right")
+    expires = int((service.clock() + SESSION_LIFETIME).timestamp())
+    body = f"{user.id}.{expires}.{secrets.token_hex(8)}"
+    cookie = f"{body}.{service.vault.sign('session:' + body)}"
+    return cookie, Principal(name=f"user:{user.email}", scopes=ROLES[user.role], role=user.role, session=cookie)
+
+
+def from_session(service: Service, cookie: str) -> Principal | None:
+    parts = cookie.split(".")
+    if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit():
+        return None
+    body = ".".join(parts[:3])
+    if not service.vault.verify("session:" + body, parts[3]):
+        return None
+    if datetime.fromtimestamp(int(parts[1]), UTC) < service.clock():
+        return None
+    with service.plane.read() as session:
+        user = session.get(User, int(parts[0]))
+        if user is None or not user.active:
+            return None
+        return Principal(name=f"user:{user.email}", scopes=ROLES[user.role], role=user.role, session=cookie)
+
+
+def csrf_token(service: Service, cookie: str) -> str:
+    """The CSRF token bound to one session."""
+    return service.vault.sign("csrf:" + cookie)

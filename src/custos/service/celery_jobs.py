@@ -1,0 +1,65 @@
+"""Celery workers for scale-out deployments (``CUSTOS_BROKER_URL`` set).
+
+The job table stays the source of truth: a Celery message only wakes a worker, which
+then claims due jobs from the control-plane store exactly as the in-process runner does
+(so a lost or duplicated message loses or repeats no work). ``custos serve`` sends the
+wake-up after each commit that queued a job; retries are woken after their delay.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from celery import Celery  # type: ignore[import-untyped]
+from celery.signals import worker_ready  # type: ignore[import-untyped]
+
+from custos.config import Settings, get_settings
+from custos.service.context import Service
+
+TASK = "custos.run_jobs"
+
+
+def make_celery(settings: Settings, **config: Any) -> Celery:
+    """The Celery application for ``settings.broker_url`` with the job task registered."""
+    app = Celery("custos", broker=settings.broker_url)
+    app.conf.update(task_ignore_result=True, worker_prefetch_multiplier=1, task_acks_late=True,
+                    broker_connection_retry_on_startup=True, **config)
+
+    app.task(name=TASK)(run_jobs)
+    return app
+
+
+def run_jobs() -> int:
+    """The Celery task: run the due jobs of the control-plane store."""
+    from custos.service.jobs import run_pending
+
+    return run_pending(worker_service())
+
+
+@lru_cache(maxsize=1)
+def worker_service() -> Service:
+    """The worker process's service, built once from the environment."""
+    return Service(get_settings())
+
+
+def attach(service: Service, app: Celery) -> None:
+    """Make ``service`` wake Celery workers when it queues a job."""
+
+    def wake(delay: float) -> None:
+        app.tasks[TASK].apply_async(countdown=delay or None)
+
+    service.wake = wake
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator]
+def _catch_up(sender: Any = None, **_: Any) -> None:
+    """Run what was queued while no worker listened."""
+    if sender is not None and TASK in sender.app.tasks:
+        sender.app.send_task(TASK)
+
+
+def run_worker(settings: Settings, concurrency: int = 1) -> None:
+    """Start a Celery worker in this process (blocks)."""
+    app = make_celery(settings)
+    app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"])

@@ -1,0 +1,98 @@
+"""The service's shared parts, built once per process: settings, store, keys, mail, engine."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+
+from custos.config import Settings
+from custos.datamap import DataMap, load_datamap
+from custos.engine import Engine
+from custos.rules import RequestType, RuleSet, rule_set
+from custos.service.errors import InvalidRequestError
+from custos.service.mail import Mailer
+from custos.service.vault import Vault
+from custos.store import ControlPlane, now
+
+Clock = Callable[[], datetime]
+
+
+class Service:
+    """Everything a request handler or a job needs, with the data map and engine opened lazily.
+
+    ``clock`` gives the current instant (tests pass a fixed one); the engine is used by
+    one thread at a time through ``engine_lock``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = now,
+        datamap: DataMap | None = None,
+        migrate: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.plane = ControlPlane(settings.database_url)
+        if migrate:
+            self.plane.migrate()
+        self.vault = Vault(settings.secret())
+        self.mailer = Mailer(sender=settings.mail_from, smtp_url=settings.smtp_url, outbox=settings.outbox_dir)
+        self.engine_lock = threading.RLock()
+        # Called after a transaction that queued a job commits, with the delay before it is due;
+        # set by the Celery integration so a worker wakes up (in-process runners poll instead).
+        self.wake: Callable[[float], None] | None = None
+        self._datamap = datamap
+        self._engine: Engine | None = None
+
+    @property
+    def datamap(self) -> DataMap:
+        if self._datamap is None:
+            self._datamap = load_datamap(self.settings.datamap)
+        return self._datamap
+
+    @property
+    def engine(self) -> Engine:
+        """The engine for the data map; hold ``engine_lock`` while using it."""
+        if self._engine is None:
+            Path(self.settings.state_dir).mkdir(parents=True, exist_ok=True)
+            self._engine = Engine(
+                self.datamap,
+                secret_key=self.settings.secret(),
+                journal=self.settings.journal_path,
+                batch_size=self.settings.batch_size,
+            )
+        return self._engine
+
+    @property
+    def jurisdictions(self) -> list[str]:
+        """The rule sets the data map's organization is bound by, the default first."""
+        return list(self.datamap.organization.jurisdictions)
+
+    def rule_set(self, key: str | None) -> RuleSet:
+        """The rule set ``key`` (default: the data map's first), if the organization uses it."""
+        chosen = key or self.jurisdictions[0]
+        if chosen not in self.jurisdictions:
+            raise InvalidRequestError(
+                f"jurisdiction {chosen!r} is not one this organization answers under; "
+                f"valid: {', '.join(self.jurisdictions)}"
+            )
+        return rule_set(chosen)
+
+    @cached_property
+    def approval_types(self) -> frozenset[RequestType]:
+        """Request types an operator approves before they run (``CUSTOS_REQUIRE_APPROVAL``)."""
+        names = [n.strip() for n in self.settings.require_approval.split(",") if n.strip()]
+        return frozenset(RequestType(n) for n in names)
+
+    def link(self, path: str) -> str:
+        return self.settings.public_url.rstrip("/") + path
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+        self.plane.close()

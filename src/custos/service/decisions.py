@@ -1,0 +1,190 @@
+"""What an operator decides: approve, deny with reasons, extend with a notice, decide an appeal.
+
+Refusals say why; a deletion refusal names the exception of the data map it relies on,
+with its CCPA and GDPR provisions, and every refusal says how to appeal where the rule
+set provides an appeal, or where to complain where it does not.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from sqlalchemy.orm import Session
+
+from custos.rules import RequestNotCoveredError, RequestType, compute_due_dates, rule_set
+from custos.rules.models import NotCovered
+from custos.service import audit
+from custos.service.context import Service
+from custos.service.errors import ConflictError, InvalidRequestError
+from custos.service.workflow import (
+    OPEN,
+    Mail,
+    email_of,
+    load,
+    mail_context,
+    start,
+    transition,
+)
+from custos.store import Request
+
+DENIABLE = frozenset({"received", "identity_unverified", "verified", "approved", "failed"})
+
+
+def approve(service: Service, request_id: str, *, actor: str) -> Request:
+    """Approve a verified request (it starts running), or grant an appeal (the original reruns)."""
+    mails: list[Mail] = []
+    with service.plane.write() as session:
+        request = load(session, request_id)
+        if request.type == RequestType.APPEAL.value:
+            _decide_appeal(session, service, request, granted=True, reason="the decision was reversed",
+                           actor=actor, mails=mails)
+        else:
+            if request.status != "verified":
+                raise ConflictError(f"only a verified request can be approved; this one is {request.status}")
+            transition(session, service, request, "approved", actor=actor)
+            start(session, service, request, actor=actor)
+    from custos.service.workflow import send
+
+    send(service, mails)
+    return request
+
+
+def deny(service: Service, request_id: str, *, actor: str, reason: str, exception: str | None = None) -> Request:
+    """Refuse a request with its reasons; a deletion refusal must name the exception relied on."""
+    if not reason.strip():
+        raise InvalidRequestError("a refusal gives its reasons")
+    mails: list[Mail] = []
+    with service.plane.write() as session:
+        request = load(session, request_id)
+        if request.type == RequestType.APPEAL.value:
+            _decide_appeal(session, service, request, granted=False, reason=reason, actor=actor, mails=mails)
+        else:
+            if request.status not in DENIABLE:
+                raise ConflictError(f"a request that is {request.status} cannot be denied")
+            cited = cite_exception(service, exception) if exception else None
+            if request.type == RequestType.ERASURE.value and cited is None:
+                raise InvalidRequestError("a deletion refusal names the exception it relies on (exception)")
+            refuse(session, service, request, reason=reason, exception=cited, actor=actor, mails=mails)
+    from custos.service.workflow import send
+
+    send(service, mails)
+    return request
+
+
+def refuse(
+    session: Session, service: Service, request: Request, *, reason: str, exception: str | None,
+    actor: str, mails: list[Mail],
+) -> None:
+    """Deny ``request`` in ``session`` and queue the refusal mail."""
+    request.denial_reason = reason
+    request.denial_exception = exception
+    transition(session, service, request, "denied", actor=actor, reason=reason, exception=exception)
+    email = email_of(service, request)
+    if email:
+        mails.append(Mail(email, "refusal", {**mail_context(service, request), "reason": reason,
+                                             "exception": exception, **recourse(service, request)}))
+
+
+def cite_exception(service: Service, key: str) -> str:
+    """The exception ``key`` of the data map with its legal provisions, or the text given."""
+    exception = service.datamap.exceptions.get(key)
+    if exception is None:
+        return key
+    parts = [f"{exception.key} ({exception.basis})"]
+    if exception.ccpa:
+        parts.append(f"Cal. Civ. Code §{exception.ccpa}")
+    if exception.gdpr:
+        parts.append(f"GDPR Art. {exception.gdpr}")
+    return "; ".join(parts)
+
+
+def recourse(service: Service, request: Request) -> dict[str, str]:
+    """How the person can challenge a refusal under the request's rule set."""
+    rules = rule_set(request.jurisdiction)
+    appeal = rules.requests.get(RequestType.APPEAL)
+    if isinstance(appeal, NotCovered) or appeal is None:
+        reason = appeal.reason if isinstance(appeal, NotCovered) else ""
+        return {"appeal_info": "", "complaint_info": f"You may also: {reason}." if reason else ""}
+    return {
+        "appeal_info": (
+            "You may appeal this decision: open the request page and choose Appeal, or reply to this "
+            f"message. We answer appeals with our reasons. ({appeal.respond.source})"
+        ),
+        "complaint_info": "",
+    }
+
+
+def _decide_appeal(
+    session: Session, service: Service, appeal: Request, *, granted: bool, reason: str, actor: str,
+    mails: list[Mail],
+) -> None:
+    if appeal.status != "verified":
+        raise ConflictError(f"this appeal is {appeal.status}; only an open appeal can be decided")
+    original = load(session, appeal.appeal_of or "")
+    transition(session, service, appeal, "in_progress", actor=actor)
+    if granted:
+        appeal.denial_reason = None
+        transition(session, service, appeal, "completed", actor=actor, granted=True, reason=reason)
+        if original.status == "denied":
+            transition(session, service, original, "approved", actor=actor, reason="appeal granted",
+                       appeal=appeal.id)
+            start(session, service, original, actor=actor)
+    else:
+        appeal.denial_reason = reason
+        transition(session, service, appeal, "completed", actor=actor, granted=False, reason=reason)
+    audit.append(session, "appeal.decided", actor=actor, request_id=appeal.id,
+                 detail={"granted": granted, "appealed": original.id, "reason": reason})
+    email = email_of(service, appeal)
+    if email:
+        region = rule_set(appeal.jurisdiction).region
+        complaint = (f"If you disagree, you can submit a complaint to the Attorney General of {region}."
+                     if not granted else "")
+        mails.append(Mail(email, "appeal_outcome", {
+            **mail_context(service, appeal), "appealed_id": original.id, "granted": granted,
+            "reason": reason, "complaint_info": complaint}))
+
+
+def extend(service: Service, request_id: str, *, actor: str, notice: str) -> Request:
+    """Extend the response period, telling the person why, inside the rule's notice period."""
+    if not notice.strip():
+        raise InvalidRequestError("an extension notice gives the reasons for the delay")
+    mails: list[Mail] = []
+    with service.plane.write() as session:
+        request = load(session, request_id)
+        if request.status not in OPEN:
+            raise ConflictError(f"a request that is {request.status} cannot be extended")
+        if request.extended:
+            raise ConflictError("this request was already extended")
+        rules = rule_set(request.jurisdiction)
+        moment = service.clock()
+        try:
+            dates = compute_due_dates(request.received_at, request.type, rules, extended=True)
+        except RequestNotCoveredError as exc:
+            raise ConflictError(exc.message) from None
+        if dates.extension_notice_by is not None and moment > dates.extension_notice_by:
+            raise ConflictError(
+                f"the extension had to be notified by {dates.extension_notice_by.isoformat()}"
+            )
+        request.extended = True
+        request.extended_at = moment
+        request.extension_notice = notice
+        request.due_at = dates.due.astimezone(UTC) if dates.due else None
+        audit.append(session, "request.extended", actor=actor, request_id=request.id, at=moment,
+                     detail={"due_at": request.due_at, "notice": notice})
+        email = email_of(service, request)
+        if email:
+            mails.append(Mail(email, "extension", {**mail_context(service, request), "notice": notice}))
+    from custos.service.workflow import send
+
+    send(service, mails)
+    return request
+
+
+def cancel(service: Service, request_id: str, *, actor: str) -> Request:
+    """Cancel a request that has not started running (OpenDSR cancellation)."""
+    with service.plane.write() as session:
+        request = load(session, request_id)
+        if request.status not in ("received", "identity_unverified", "verified", "approved"):
+            raise ConflictError(f"a request that is {request.status} can no longer be cancelled")
+        transition(session, service, request, "cancelled", actor=actor)
+    return request

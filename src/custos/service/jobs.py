@@ -1,0 +1,157 @@
+"""Queued work in the control-plane store, and the in-process runner that does it.
+
+A job is claimed in its own transaction, run, then marked done; a failure is retried with
+a growing delay up to ``CUSTOS_JOB_ATTEMPTS`` times and then marked failed, and a request
+whose execution failed becomes ``failed`` (visible in the queue, retryable by an operator),
+never silently completed. ``run_pending`` does the work synchronously (tests, ``custos
+worker``); ``JobRunner`` runs it in a background thread of ``custos serve``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from custos.service import audit
+from custos.service.context import Service
+from custos.store import Job
+
+log = logging.getLogger("custos.service.jobs")
+
+Handler = Callable[[Service, Job], None]
+
+
+class JobFailure(Exception):
+    """A job that did not finish its work; it is retried, and its message is kept."""
+
+
+def enqueue(session: Session, service: Service, kind: str, request_id: str | None, payload: dict[str, Any]) -> Job:
+    """Queue a job in ``session``'s transaction: it runs only if the transaction commits."""
+    moment = service.clock()
+    job = Job(kind=kind, request_id=request_id, payload=payload, status="queued", attempts=0,
+              max_attempts=service.settings.job_attempts, run_after=moment, created_at=moment,
+              updated_at=moment)
+    session.add(job)
+    session.flush()
+    _wake_after_commit(session, service, 0)
+    return job
+
+
+def _wake_after_commit(session: Session, service: Service, delay: float) -> None:
+    wake = service.wake
+    if wake is not None:
+        session.info.setdefault("after_commit", []).append(lambda: wake(delay))
+
+
+def handlers() -> dict[str, Handler]:
+    from custos.service.execution import execute
+    from custos.service.opendsr import send_callback
+
+    return {"execute": execute, "callback": send_callback}
+
+
+def claim(service: Service) -> Job | None:
+    """Take the oldest due job, marking it running; ``None`` when nothing is due."""
+    with service.plane.write() as session:
+        job = session.scalars(
+            sa.select(Job).where(Job.status == "queued", Job.run_after <= service.clock())
+            .order_by(Job.id).limit(1).with_for_update(skip_locked=True)
+        ).first()
+        if job is None:
+            return None
+        job.status = "running"
+        job.attempts += 1
+        job.updated_at = service.clock()
+        return job
+
+
+def run_pending(service: Service, limit: int | None = None) -> int:
+    """Run due jobs until none is left (or ``limit`` ran); returns how many ran."""
+    table = handlers()
+    ran = 0
+    while limit is None or ran < limit:
+        job = claim(service)
+        if job is None:
+            break
+        ran += 1
+        try:
+            table[job.kind](service, job)
+        except Exception as exc:  # a job's failure must be recorded, whatever it was
+            log.warning("job %s (%s) failed: %s", job.id, job.kind, exc)
+            _failed(service, job, f"{type(exc).__name__}: {exc}")
+        else:
+            with service.plane.write() as session:
+                stored = session.get(Job, job.id)
+                assert stored is not None
+                stored.status, stored.updated_at = "done", service.clock()
+    return ran
+
+
+def _failed(service: Service, job: Job, error: str) -> None:
+    from custos.service.workflow import load, transition
+
+    with service.plane.write() as session:
+        stored = session.get(Job, job.id)
+        assert stored is not None
+        stored.last_error = error[:2000]
+        stored.updated_at = service.clock()
+        if stored.attempts < stored.max_attempts:
+            stored.status = "queued"
+            stored.run_after = service.clock() + timedelta(seconds=2 ** stored.attempts)
+            _wake_after_commit(session, service, 2 ** stored.attempts)
+            audit.append(session, "job.retry", actor="system", request_id=job.request_id,
+                         detail={"job": job.id, "kind": job.kind, "attempt": stored.attempts, "error": error[:500]})
+            return
+        stored.status = "failed"
+        audit.append(session, "job.failed", actor="system", request_id=job.request_id,
+                     detail={"job": job.id, "kind": job.kind, "attempts": stored.attempts, "error": error[:500]})
+        if job.kind == "execute" and job.request_id:
+            request = load(session, job.request_id)
+            if request.status == "in_progress":
+                transition(session, service, request, "failed", actor="system", error=error[:500])
+
+
+def retry(service: Service, request_id: str, *, actor: str) -> None:
+    """Run a failed request again (an erasure resumes where it stopped)."""
+    from custos.service.errors import ConflictError
+    from custos.service.workflow import load, transition
+
+    with service.plane.write() as session:
+        request = load(session, request_id)
+        if request.status != "failed":
+            raise ConflictError(f"only a failed request can be retried; this one is {request.status}")
+        transition(session, service, request, "in_progress", actor=actor, retry=True)
+        enqueue(session, service, "execute", request.id, {"retry": True})
+
+
+class JobRunner:
+    """A background thread that runs due jobs, polling the store when idle."""
+
+    def __init__(self, service: Service, interval: float = 0.5) -> None:
+        self.service = service
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="custos-jobs", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ran = run_pending(self.service, limit=20)
+            except Exception:  # keep the runner alive; the store may be briefly unavailable
+                log.exception("job runner: could not run jobs")
+                ran = 0
+            if not ran:
+                self._stop.wait(self.interval)

@@ -1,0 +1,113 @@
+"""The privacy center: make a request, confirm it with the mailed code, follow it, download."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from custos.rules import RequestType
+from custos.service import verification, workflow
+from custos.service.api.deps import ServiceDep
+from custos.service.api.public import receipt
+from custos.service.context import Service
+from custos.service.errors import NotFoundError, ServiceError
+from custos.service.packages import latest_link
+from custos.service.pages.rendering import check_form_token, render
+from custos.service.vault import same, sha256_hex
+from custos.store import Request as StoredRequest
+
+router = APIRouter(prefix="/privacy-center", include_in_schema=False)
+FormText = Annotated[str, Form(max_length=2000)]
+
+
+def choices(service: Service) -> list[tuple[str, str]]:
+    """The request types at least one of the organization's jurisdictions provides for."""
+    from custos.rules import rule_set
+
+    covered = {kind for key in service.jurisdictions for kind in RequestType if rule_set(key).covers(kind)}
+    return [(kind.value, workflow.LABELS[kind]) for kind in RequestType
+            if kind in covered and kind not in (RequestType.APPEAL, RequestType.CORRECTION)]
+
+
+def home_page(request: Request, service: Service, error: str | None = None, status: int = 200) -> HTMLResponse:
+    organization = service.datamap.organization
+    return render(request, "center_home.html.j2", status, organization=organization, types=choices(service),
+                  jurisdictions=service.jurisdictions, error=error)
+
+
+@router.get("", response_class=HTMLResponse)
+def home(request: Request, service: ServiceDep) -> HTMLResponse:
+    """The form to make a request."""
+    return home_page(request, service)
+
+
+@router.post("/requests", response_class=HTMLResponse)
+def submit(
+    request: Request, service: ServiceDep, type: FormText, email: FormText, csrf_token: FormText = "",
+    jurisdiction: FormText = "",
+) -> Response:
+    """Make the request, then show its page."""
+    check_form_token(request, csrf_token)
+    try:
+        made = receipt(service, workflow.Intake(type=type, identities={"email": email},
+                                                jurisdiction=jurisdiction or None, source="privacy_center"))
+    except ServiceError as exc:
+        return home_page(request, service, exc.message, exc.status)
+    return RedirectResponse(f"/privacy-center/requests/{made.id}?token={made.token}", status_code=303)
+
+
+def _load(service: Service, request_id: UUID, token: str) -> StoredRequest | None:
+    with service.plane.read() as session:
+        stored = session.get(StoredRequest, str(request_id))
+        if stored is None or not token or not same(stored.token_hash, sha256_hex(token)):
+            return None
+        return stored
+
+
+def status_page(
+    request: Request, service: Service, request_id: UUID, token: str, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    stored = _load(service, request_id, token)
+    package = latest_link(service, stored.id) if stored and stored.status == "completed" else None
+    return render(request, "center_status.html.j2", status, organization=service.datamap.organization,
+                  request_id=str(request_id), token=token, stored=stored, package=package, error=error,
+                  label=workflow.label(stored) if stored else "",
+                  fields=verification.eligible_fields(service))
+
+
+@router.get("/requests/{request_id}", response_class=HTMLResponse)
+def show(
+    request: Request, request_id: UUID, service: ServiceDep, token: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse:
+    """The request's status for the holder of its token; otherwise the form to enter the code."""
+    return status_page(request, service, request_id, token)
+
+
+@router.post("/requests/{request_id}/verify", response_class=HTMLResponse)
+async def verify(request: Request, request_id: UUID, service: ServiceDep) -> Response:
+    """Confirm the request with the mailed code and the details asked for."""
+    from starlette.concurrency import run_in_threadpool
+
+    form = await request.form()
+    text = {k: v for k, v in form.items() if isinstance(v, str)}
+    check_form_token(request, text.get("csrf_token"))
+    token = text.get("token", "")[:200]
+    points = {k.removeprefix("dp:"): v for k, v in text.items() if k.startswith("dp:") and v.strip()}
+    declaration = None
+    if text.get("signed_name", "").strip():
+        declaration = verification.Declaration(text["signed_name"][:200], text.get("declare") == "yes")
+    code = text.get("code", "").strip()
+    try:
+        if not (len(code) == 6 and code.isdigit()):
+            raise ServiceError("the code has 6 digits")
+        await run_in_threadpool(verification.submit, service, str(request_id), code=code,
+                                data_points=dict(list(points.items())[:20]), declaration=declaration)
+    except NotFoundError:
+        return status_page(request, service, request_id, token, "No request matches this link.", 404)
+    except ServiceError as exc:
+        return status_page(request, service, request_id, token, exc.message, exc.status)
+    suffix = f"?token={token}" if token else ""
+    return RedirectResponse(f"/privacy-center/requests/{request_id}{suffix}", status_code=303)

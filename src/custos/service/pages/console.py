@@ -1,0 +1,143 @@
+"""The admin console: sign in, the queue by due date, a request's history and the decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from custos.service import audit, decisions, jobs, workflow
+from custos.service.api.deps import ServiceDep
+from custos.service.auth import (
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    Principal,
+    csrf_token,
+    from_session,
+    login,
+)
+from custos.service.context import Service
+from custos.service.errors import AuthenticationError, PermissionDeniedError, ServiceError
+from custos.service.pages.rendering import check_form_token, render
+from custos.service.vault import same
+from custos.store import Request as StoredRequest
+from custos.store import RequestResult
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+Text = Annotated[str, Form(max_length=2000)]
+
+
+def signed_in(request: Request, service: Service) -> Principal | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return from_session(service, cookie) if cookie else None
+
+
+def to_login() -> RedirectResponse:
+    return RedirectResponse("/admin/login", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, service: ServiceDep) -> HTMLResponse:
+    """The sign-in form."""
+    return render(request, "console_login.html.j2", error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def sign_in(request: Request, service: ServiceDep, email: Text, password: Text, csrf_token: Text = "") -> Response:
+    """Check the password and open a session."""
+    check_form_token(request, csrf_token)
+    try:
+        cookie, _ = login(service, email, password)
+    except AuthenticationError as exc:
+        return render(request, "console_login.html.j2", 401, error=exc.message)
+    response = RedirectResponse("/admin", status_code=303)
+    response.set_cookie(SESSION_COOKIE, cookie, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True,
+                        secure=request.url.scheme == "https", samesite="strict", path="/")
+    return response
+
+
+@router.post("/logout")
+def sign_out(request: Request, service: ServiceDep, csrf_token: Text = "") -> Response:
+    """End the session."""
+    principal = signed_in(request, service)
+    if principal and principal.session and same(csrf_token, _token(service, principal)):
+        response = to_login()
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+    return to_login()
+
+
+def _token(service: Service, principal: Principal) -> str:
+    return csrf_token(service, principal.session or "")
+
+
+@router.get("", response_class=HTMLResponse)
+def queue(request: Request, service: ServiceDep) -> Response:
+    """Open requests first, by due date, with what is late or near."""
+    principal = signed_in(request, service)
+    if principal is None:
+        return to_login()
+    query = sa.select(StoredRequest).order_by(StoredRequest.due_at.is_(None), StoredRequest.due_at).limit(500)
+    with service.plane.read() as session:
+        rows = [(r, workflow.is_late(service, r), workflow.is_near(service, r), workflow.label(r))
+                for r in session.scalars(query)]
+    rows.sort(key=lambda row: row[0].status not in workflow.OPEN)
+    return render(request, "console_queue.html.j2", principal=principal, rows=rows,
+                  csrf_token=_token(service, principal))
+
+
+@router.get("/requests/{request_id}", response_class=HTMLResponse)
+def detail(request: Request, request_id: UUID, service: ServiceDep) -> Response:
+    """A request, its history and its per-collection results, with the decisions allowed."""
+    principal = signed_in(request, service)
+    if principal is None:
+        return to_login()
+    return _detail(request, service, principal, str(request_id))
+
+
+def _detail(request: Request, service: Service, principal: Principal, request_id: str,
+            error: str | None = None, status: int = 200) -> HTMLResponse:
+    with service.plane.read() as session:
+        stored = workflow.load(session, request_id)
+        history = audit.history(session, request_id)
+        results: list[Any] = list(session.scalars(sa.select(RequestResult)
+                                                  .where(RequestResult.request_id == request_id)))
+    return render(request, "console_request.html.j2", status, principal=principal, stored=stored,
+                  label=workflow.label(stored), history=history, results=results, error=error,
+                  late=workflow.is_late(service, stored), near=workflow.is_near(service, stored),
+                  exceptions=list(service.datamap.exceptions), can_write=principal.can("requests:write"),
+                  csrf_token=_token(service, principal))
+
+
+@router.post("/requests/{request_id}/{action}", response_class=HTMLResponse)
+def decide(
+    request: Request, request_id: UUID, action: str, service: ServiceDep, csrf_token: Text = "",
+    reason: Text = "", exception: Text = "", notice: Text = "",
+) -> Response:
+    """Approve, deny, extend or retry, from the request's page."""
+    principal = signed_in(request, service)
+    if principal is None:
+        return to_login()
+    if not same(csrf_token, _token(service, principal)):
+        raise PermissionDeniedError("the form has expired; reload the page and try again")
+    if not principal.can("requests:write"):
+        raise PermissionDeniedError("your role can only read")
+    identifier = str(request_id)
+    try:
+        if action == "approve":
+            decisions.approve(service, identifier, actor=principal.name)
+        elif action == "deny":
+            decisions.deny(service, identifier, actor=principal.name, reason=reason, exception=exception or None)
+        elif action == "extend":
+            decisions.extend(service, identifier, actor=principal.name, notice=notice)
+        elif action == "retry":
+            jobs.retry(service, identifier, actor=principal.name)
+        else:
+            return _detail(request, service, principal, identifier, f"unknown action {action!r}", 404)
+    except ServiceError as exc:
+        return _detail(request, service, principal, identifier, exc.message, exc.status)
+    return RedirectResponse(f"/admin/requests/{identifier}", status_code=303)
+

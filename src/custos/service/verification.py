@@ -1,0 +1,266 @@
+"""Identity verification: a one-time email code, then data points matched against the stores.
+
+- The code has 6 digits, is stored as a keyed hash, expires after 15 minutes and allows 5
+  attempts; a new code replaces the old one.
+- ``two_points``: the confirmed email counts as one point where the stores hold it, and
+  the person gives at least one more data point that matches.
+- ``three_points_signed``: three points and a declaration signed under penalty of perjury.
+- A correction is never verified with the field being corrected.
+- A request for specific pieces that reaches only two points is answered as a request for
+  categories (11 CCR §7024(a)); below that, the request is denied as unverifiable.
+- The clock never pauses: the due date was fixed at receipt.
+
+Nothing here answers differently for an identity the stores do not hold until the code
+has proved that the caller controls the address; comparisons are constant-time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from custos.engine.subject import normalize_phone
+from custos.engine.traversal import Reach
+from custos.errors import IdentityError
+from custos.rules import RequestType, VerificationLevel, check_frequency, rule_set
+from custos.service import audit
+from custos.service.context import Service
+from custos.service.decisions import refuse
+from custos.service.errors import ConflictError, InvalidRequestError, RateLimitedError
+from custos.service.workflow import (
+    Mail,
+    details_of,
+    load,
+    mail_context,
+    proceed,
+    send,
+    subject_of,
+    transition,
+)
+from custos.store import Identity, Request, VerificationAttempt
+
+CODE_DIGITS = 6
+CODE_LIFETIME = timedelta(minutes=15)
+CODE_ATTEMPTS = 5
+POINTS = {VerificationLevel.NONE: 0, VerificationLevel.TWO_POINTS: 2, VerificationLevel.THREE_POINTS_SIGNED: 3}
+SPECIFIC_PIECES = frozenset({RequestType.ACCESS, RequestType.PORTABILITY})
+
+
+@dataclass
+class Declaration:
+    """The person's statement, signed under penalty of perjury, that they are the subject."""
+
+    signed_name: str
+    accepted: bool
+
+
+def issue_code(session: Session, service: Service, request: Request) -> str:
+    """A new one-time code for ``request`` (earlier ones stop working); returns it for the mail."""
+    moment = service.clock()
+    for attempt in session.scalars(sa.select(VerificationAttempt).where(
+            VerificationAttempt.request_id == request.id, VerificationAttempt.method == "email_code",
+            VerificationAttempt.outcome.in_(("pending", "failed")))):
+        attempt.outcome = "replaced"
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    session.add(VerificationAttempt(
+        request_id=request.id, method="email_code", code_hash=service.vault.code_hash(request.id, code),
+        created_at=moment, expires_at=moment + CODE_LIFETIME, attempts=0, outcome="pending"))
+    audit.append(session, "verification.code_sent", actor="system", request_id=request.id, at=moment)
+    return code
+
+
+def code_mail(service: Service, request: Request, email: str, code: str) -> Mail:
+    return Mail(email, "code", {**mail_context(service, request), "code": code,
+                                "minutes": int(CODE_LIFETIME.total_seconds() // 60),
+                                "verify_url": service.link(f"/privacy-center/requests/{request.id}")})
+
+
+def resend_code(service: Service, request_id: str) -> None:
+    """Send a new code to the request's email while it awaits verification."""
+    from custos.service.workflow import email_of
+
+    with service.plane.write() as session:
+        request = load(session, request_id)
+        if request.status != "identity_unverified":
+            raise ConflictError("this request is not waiting for a code")
+        email = email_of(service, request)
+        if email is None:
+            raise ConflictError("this request has no email address to send a code to")
+        code = issue_code(session, service, request)
+        mail = code_mail(service, request, email, code)
+    send(service, [mail])
+
+
+def submit(
+    service: Service,
+    request_id: str,
+    *,
+    code: str,
+    data_points: dict[str, str] | None = None,
+    declaration: Declaration | None = None,
+) -> Request:
+    """Check the code, then the data points the request's level needs; move the request on."""
+    mails: list[Mail] = []
+    with service.plane.write() as session:
+        request = load(session, request_id)
+        if request.status != "identity_unverified":
+            raise ConflictError(f"this request is {request.status}, not waiting for verification")
+        attempt = session.scalars(sa.select(VerificationAttempt).where(
+            VerificationAttempt.request_id == request.id, VerificationAttempt.method == "email_code",
+            VerificationAttempt.outcome.in_(("pending", "failed")),
+        ).order_by(VerificationAttempt.id.desc())).first()
+        moment = service.clock()
+        if attempt is not None and (attempt.outcome == "failed" or attempt.attempts >= CODE_ATTEMPTS):
+            raise RateLimitedError("too many wrong codes; ask for a new one")
+        if attempt is None or attempt.expires_at is None or moment > attempt.expires_at:
+            raise InvalidRequestError("the code has expired; ask for a new one")
+        attempt.attempts += 1
+        given = service.vault.code_hash(request.id, code.strip())
+        if not hmac.compare_digest(given, attempt.code_hash or ""):
+            audit.append(session, "verification.code_failed", actor="subject", request_id=request.id,
+                         at=moment, detail={"attempt": attempt.attempts})
+            if attempt.attempts >= CODE_ATTEMPTS:
+                attempt.outcome = "failed"
+            failure = InvalidRequestError("the code does not match")
+        else:
+            attempt.outcome = "passed"
+            failure = None
+            _after_code(session, service, request, data_points or {}, declaration, mails)
+    if failure is not None:
+        raise failure
+    send(service, mails)
+    return request
+
+
+def _after_code(
+    session: Session, service: Service, request: Request, data_points: dict[str, str],
+    declaration: Declaration | None, mails: list[Mail],
+) -> None:
+    moment = service.clock()
+    level = VerificationLevel(request.verification_level)
+    needed = POINTS[level]
+    excluded = set(details_of(service, request).get("corrections") or {})
+    matched = count_points(service, request, data_points, excluded) if needed else 0
+    signed = declaration is not None and declaration.accepted and bool(declaration.signed_name.strip())
+    session.add(VerificationAttempt(request_id=request.id, method="data_points", created_at=moment,
+                                    attempts=1, outcome="passed", points_matched=matched))
+    reached = VerificationLevel.NONE
+    if matched >= 2:
+        reached = VerificationLevel.TWO_POINTS
+    if matched >= 3 and signed:
+        reached = VerificationLevel.THREE_POINTS_SIGNED
+    audit.append(session, "verification.checked", actor="subject", request_id=request.id, at=moment,
+                 detail={"required": level.value, "reached": reached.value, "points": matched,
+                         "declaration_signed": signed})
+    kind = RequestType(request.type)
+    if POINTS[reached] >= needed:
+        request.verified_level = reached.value
+    elif kind in SPECIFIC_PIECES and reached is VerificationLevel.TWO_POINTS:
+        request.verified_level = reached.value
+        request.answered_as = RequestType.CATEGORIES.value
+    else:
+        refuse(session, service, request, actor="system", mails=mails, exception=None,
+               reason="We could not verify your identity with the information given, so we cannot act "
+                      "on this request. You may make a new request with more information.")
+        return
+    transition(session, service, request, "verified", actor="subject", level=request.verified_level,
+               answered_as=request.answered_as)
+    if not _frequency_allows(session, service, request, mails):
+        return
+    proceed(session, service, request, actor="system")
+
+
+def _frequency_allows(session: Session, service: Service, request: Request, mails: list[Mail]) -> bool:
+    rules = rule_set(request.jurisdiction)
+    kinds = sorted(k.value for k in rules.counted_together(request.type))
+    hashes = [identity.value_hmac for identity in request.identities]
+    earlier = session.scalars(
+        sa.select(Request.received_at).join(Identity).where(
+            Identity.value_hmac.in_(hashes), Request.type.in_(kinds), Request.id != request.id,
+            Request.status.not_in(("cancelled",)),
+        ).distinct()
+    ).all()
+    decision = check_frequency(request.type, rules, list(earlier), request.received_at)
+    audit.append(session, "request.frequency", actor="system", request_id=request.id,
+                 detail={"allowed": decision.allowed, "fee_allowed": decision.fee_allowed,
+                         "reason": decision.reason, "source": decision.source})
+    request.fee_allowed = decision.fee_allowed
+    if decision.allowed:
+        return True
+    refuse(session, service, request, reason=f"{decision.reason} ({decision.source})", exception=None,
+           actor="system", mails=mails)
+    return False
+
+
+def count_points(service: Service, request: Request, data_points: dict[str, str], excluded: set[str]) -> int:
+    """How many independent data points match what the stores hold for the subject.
+
+    The confirmed email counts when the stores hold it; each declared
+    ``dataset.collection.field`` counts once when it equals a value of that field in the
+    subject's rows. Every candidate is compared, so the time does not depend on where a
+    match is.
+    """
+    subject = subject_of(service, request)
+    with service.engine_lock:
+        reach = service.engine.find(subject)
+    points = 1 if _holds_email(service, reach, subject.values("email")) else 0
+    for name, given in sorted(data_points.items()):
+        if name in excluded:
+            continue
+        qualified, _, field_name = name.rpartition(".")
+        info = service.datamap.collections.get(qualified)
+        if info is None or info.collection.field(field_name) is None:
+            continue
+        wanted = _comparable(given)
+        found = False
+        for row in reach.rows(qualified):
+            value = row.get(field_name)
+            if value is None:
+                continue
+            found |= hmac.compare_digest(_comparable(value).encode(), wanted.encode())
+        points += 1 if found and wanted else 0
+    return points
+
+
+def _holds_email(service: Service, reach: Reach, emails: frozenset[str]) -> bool:
+    """Whether an email identity field of the rows found holds the confirmed address."""
+    held = False
+    for entry in service.datamap.entry_points:
+        if entry.identity != "email":
+            continue
+        for value in reach.values_of(entry.collection, entry.field):
+            held |= _comparable(value) in emails
+    return held
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def _comparable(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()[:10]
+    text = unicodedata.normalize("NFKC", str(value)).strip().casefold()
+    if text.startswith("+") or (sum(c.isdigit() for c in text) >= 7 and not text[:4].isdigit()):
+        try:
+            return normalize_phone(text)
+        except IdentityError:
+            pass
+    return _SPACES.sub(" ", text)
+
+
+def eligible_fields(service: Service) -> list[dict[str, Any]]:
+    """The fields a person may give as data points (personal, not keys, not the email)."""
+    fields = []
+    for info, data_field in service.datamap.personal_fields():
+        if data_field.primary_key or data_field.references is not None or data_field.identity == "email":
+            continue
+        fields.append({"field": f"{info.qualified}.{data_field.name}", "categories": list(data_field.categories)})
+    return fields

@@ -1,0 +1,333 @@
+"""The request lifecycle: intake, state changes, approval, refusal, extension, cancellation.
+
+``received → identity_unverified → verified → (approved) → in_progress → completed |
+denied | failed``, with ``extended`` as a flag and ``cancelled`` for OpenDSR cancels.
+Every change goes through ``transition``, which refuses a move the lifecycle does not
+allow and writes it to the audit log in the same transaction. Deadlines, acknowledgement,
+extension and verification level come from the jurisdiction's rule set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from custos.engine import Subject
+from custos.errors import IdentityError
+from custos.rules import (
+    DueDates,
+    RequestNotCoveredError,
+    RequestType,
+    RuleSet,
+    VerificationLevel,
+    appeal_due,
+    compute_due_dates,
+)
+from custos.service import audit
+from custos.service.context import Service
+from custos.service.errors import ConflictError, InvalidRequestError, NotFoundError
+from custos.service.vault import random_token, same, sha256_hex
+from custos.store import Identity, Request
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "received": frozenset({"identity_unverified", "verified", "denied", "cancelled"}),
+    "identity_unverified": frozenset({"verified", "denied", "cancelled"}),
+    "verified": frozenset({"approved", "in_progress", "denied", "cancelled"}),
+    "approved": frozenset({"in_progress", "denied", "cancelled"}),
+    "in_progress": frozenset({"completed", "failed"}),
+    "failed": frozenset({"in_progress", "denied"}),
+    "denied": frozenset({"approved"}),  # an appeal that is granted reopens the request
+    "completed": frozenset(),
+    "cancelled": frozenset(),
+}
+OPEN = frozenset({"received", "identity_unverified", "verified", "approved", "in_progress", "failed"})
+PENDING = frozenset({"received", "identity_unverified", "verified", "approved"})
+SOURCES = frozenset({"privacy_center", "api", "opendsr", "agent"})
+
+LABELS = {
+    RequestType.ACCESS: "access",
+    RequestType.CATEGORIES: "categories of personal information",
+    RequestType.PORTABILITY: "data portability",
+    RequestType.ERASURE: "deletion",
+    RequestType.CORRECTION: "correction",
+    RequestType.RESTRICTION: "restriction of processing",
+    RequestType.OBJECTION: "objection",
+    RequestType.OPT_OUT_SALE_SHARING: "opt-out of sale or sharing",
+    RequestType.LIMIT_SENSITIVE: "limit the use of sensitive information",
+    RequestType.WITHDRAW_CONSENT: "withdrawal of consent",
+    RequestType.APPEAL: "appeal",
+}
+
+
+@dataclass
+class Intake:
+    """What a person (or an agent, or a controller through OpenDSR) asks for."""
+
+    type: str
+    identities: dict[str, str]
+    jurisdiction: str | None = None
+    source: str = "api"
+    corrections: dict[str, Any] = field(default_factory=dict)
+    appeal_of: str | None = None
+    appeal_token: str | None = None
+    statement: str | None = None
+    agent_id: str | None = None
+    agent_permission: str | None = None
+    external_id: str | None = None
+    callback_urls: list[str] = field(default_factory=list)
+    pre_verified: bool = False
+
+
+@dataclass
+class Mail:
+    """A mail to send once the transaction that decided it has committed."""
+
+    to: str
+    kind: str
+    context: dict[str, Any]
+
+
+def label(request: Request) -> str:
+    return LABELS.get(RequestType(request.type), request.type)
+
+
+def transition(
+    session: Session, service: Service, request: Request, to: str, *, actor: str, **detail: Any
+) -> None:
+    """Move ``request`` to ``to`` and audit it; ``ConflictError`` if the lifecycle forbids it."""
+    if to not in TRANSITIONS[request.status]:
+        raise ConflictError(f"a request that is {request.status} cannot become {to}")
+    moment = service.clock()
+    previous, request.status = request.status, to
+    if to == "verified":
+        request.verified_at = moment
+    if to in ("completed", "denied", "cancelled"):
+        request.decided_at = moment
+    if to == "completed":
+        request.completed_at = moment
+    if to == "cancelled":
+        request.cancelled_at = moment
+    audit.append(session, "request.status", actor=actor, request_id=request.id, at=moment,
+                 detail={"from": previous, "to": to, **detail})
+    if request.callback_urls:
+        from custos.service import jobs
+
+        jobs.enqueue(session, service, "callback", request.id, {"status": to})
+
+
+def subject_of(service: Service, request: Request) -> Subject:
+    """The request's subject, decrypted from the store: only identities that were proven.
+
+    Where the person had to verify, only the email whose code they confirmed reaches data:
+    a phone number or account id given beside it was never proven to be theirs. Requests
+    that need no verification (opt-outs) and those a controller verified use every identity.
+    """
+    proven_all = request.verification_level == "none" or request.source == "opendsr"
+    values: dict[str, list[str]] = {}
+    for identity in request.identities:
+        if proven_all or identity.kind == "email":
+            values.setdefault(identity.kind, []).append(service.vault.decrypt_text(identity.value_encrypted))
+    return Subject.of(**values)
+
+
+def email_of(service: Service, request: Request) -> str | None:
+    for identity in request.identities:
+        if identity.kind == "email":
+            return service.vault.decrypt_text(identity.value_encrypted)
+    return None
+
+
+def details_of(service: Service, request: Request) -> dict[str, Any]:
+    return dict(service.vault.decrypt_json(request.details)) if request.details else {}
+
+
+def required_level(service: Service, rules: RuleSet, kind: RequestType) -> VerificationLevel:
+    """The verification level of the rule, raised to its sensitive level where sensitive data is held."""
+    verification = rules.rule(kind).verification
+    if verification.sensitive_level is not None and holds_sensitive_data(service):
+        return verification.sensitive_level
+    return verification.level
+
+
+def holds_sensitive_data(service: Service) -> bool:
+    taxonomy = service.datamap.taxonomy
+    for _info, data_field in service.datamap.personal_fields():
+        for key in data_field.categories:
+            if taxonomy.has_category(key):
+                category = taxonomy.category(key)
+                if category.ccpa_sensitive or category.gdpr_special:
+                    return True
+    return False
+
+
+def create(service: Service, intake: Intake) -> tuple[Request, str, list[Mail]]:
+    """Record a new request, acknowledge it, and start verification (or skip it where none is due).
+
+    Returns the request, the subject's token (shown once; only its hash is kept) and the
+    mail to send after commit. Nothing here depends on whether the identity is known.
+    """
+    try:
+        kind = RequestType(intake.type)
+    except ValueError:
+        raise InvalidRequestError(f"unknown request type {intake.type!r}") from None
+    if intake.source not in SOURCES:
+        raise InvalidRequestError(f"unknown source {intake.source!r}")
+    try:
+        subject = Subject.of(**{k: v for k, v in intake.identities.items() if v})
+    except IdentityError as exc:
+        raise InvalidRequestError(exc.message) from None
+    with service.plane.write() as session:
+        appealed = _appealed(session, intake) if kind is RequestType.APPEAL else None
+        rules = service.rule_set(appealed.jurisdiction if appealed else intake.jurisdiction)
+        try:
+            rules.rule(kind)
+        except RequestNotCoveredError as exc:
+            raise InvalidRequestError(exc.message) from None
+        level = VerificationLevel.NONE if appealed else required_level(service, rules, kind)
+        email = next(iter(subject.values("email")), None)
+        if level is not VerificationLevel.NONE and not intake.pre_verified and email is None:
+            raise InvalidRequestError("an email address is needed to confirm this request")
+        if kind is RequestType.CORRECTION:
+            _check_corrections(service, intake.corrections)
+        received = service.clock()
+        dates = _in_utc(compute_due_dates(received, kind, rules))
+        token = random_token()
+        request = Request(
+            type=kind.value, jurisdiction=rules.key, status="received", extended=False,
+            source=intake.source, agent_id=intake.agent_id,
+            agent_permission=(service.vault.encrypt_text(intake.agent_permission)
+                              if intake.agent_permission else None),
+            verification_level=level.value, needs_approval=kind in service.approval_types,
+            received_at=received, acknowledge_by=dates.acknowledge_by, respond_by=dates.respond_by,
+            extension_notice_by=dates.extension_notice_by,
+            due_at=_utc(appeal_due(received, rules)) if appealed else dates.due,
+            details=service.vault.encrypt_json({"corrections": intake.corrections,
+                                                "statement": intake.statement}),
+            appeal_of=appealed.id if appealed else None, token_hash=sha256_hex(token),
+            external_id=intake.external_id, callback_urls=intake.callback_urls or None,
+        )
+        for identity_kind, values in subject.identities.items():
+            for value in sorted(values):
+                request.identities.append(Identity(
+                    kind=identity_kind, value_encrypted=service.vault.encrypt_text(value),
+                    value_hmac=service.vault.lookup_hash(identity_kind, value)))
+        session.add(request)
+        session.flush()
+        audit.append(session, "request.received", actor=intake.source, request_id=request.id, at=received,
+                     detail={"type": kind.value, "jurisdiction": rules.key, "source": intake.source,
+                             "agent": intake.agent_id, "verification_level": level.value,
+                             "due_at": request.due_at, "acknowledge_by": request.acknowledge_by,
+                             "appeal_of": request.appeal_of})
+        mails: list[Mail] = []
+        if email is not None:
+            request.acknowledged_at = received
+            audit.append(session, "request.acknowledged", actor="system", request_id=request.id, at=received)
+            mails.append(Mail(email, "acknowledgement", {
+                **mail_context(service, request), "received": _day(received),
+                "needs_code": level is not VerificationLevel.NONE and not intake.pre_verified}))
+        if level is VerificationLevel.NONE or intake.pre_verified:
+            reason = "verified by the controller" if intake.pre_verified else "no verification required"
+            transition(session, service, request, "verified", actor="system", reason=reason)
+            request.verified_level = level.value
+            proceed(session, service, request, actor="system")
+        else:
+            from custos.service import verification
+
+            transition(session, service, request, "identity_unverified", actor="system")
+            assert email is not None
+            code = verification.issue_code(session, service, request)
+            mails.append(verification.code_mail(service, request, email, code))
+    return request, token, mails
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment else None
+
+
+def _in_utc(dates: DueDates) -> DueDates:
+    """Due instants in UTC, as the store gives them back (the local day is kept by the instant)."""
+    return DueDates(_utc(dates.acknowledge_by), _utc(dates.respond_by), _utc(dates.extension_notice_by),
+                    _utc(dates.extended_respond_by))
+
+
+def _appealed(session: Session, intake: Intake) -> Request:
+    original = session.get(Request, intake.appeal_of) if intake.appeal_of else None
+    if original is None or not intake.appeal_token or not same(original.token_hash, sha256_hex(intake.appeal_token)):
+        raise NotFoundError("no such request to appeal (check its id and token)")
+    if original.status not in ("denied", "completed"):
+        raise ConflictError("only a decided request (denied or completed) can be appealed")
+    return original
+
+
+def _check_corrections(service: Service, corrections: dict[str, Any]) -> None:
+    if not corrections:
+        raise InvalidRequestError("a correction names the fields to correct and their new values")
+    for name in corrections:
+        qualified, _, field_name = name.rpartition(".")
+        info = service.datamap.collections.get(qualified)
+        data_field = info.collection.field(field_name) if info else None
+        if info is None or data_field is None:
+            raise InvalidRequestError(f"no field {name!r} in the data map (write dataset.collection.field)")
+        if data_field.primary_key or data_field.references is not None:
+            raise InvalidRequestError(f"{name} is a key, not personal data that can be corrected")
+
+
+def proceed(session: Session, service: Service, request: Request, *, actor: str) -> None:
+    """After verification: wait for an operator where approval is required, else queue the work."""
+    if request.needs_approval:
+        return
+    start(session, service, request, actor=actor)
+
+
+def start(session: Session, service: Service, request: Request, *, actor: str) -> None:
+    from custos.service import jobs
+
+    transition(session, service, request, "in_progress", actor=actor)
+    jobs.enqueue(session, service, "execute", request.id, {})
+
+
+def load(session: Session, request_id: str) -> Request:
+    request = session.get(Request, request_id)
+    if request is None:
+        raise NotFoundError("no such request")
+    return request
+
+
+def is_late(service: Service, request: Request, at: datetime | None = None) -> bool:
+    moment = at or service.clock()
+    return request.status in OPEN and request.due_at is not None and moment > request.due_at
+
+
+def is_near(service: Service, request: Request, at: datetime | None = None) -> bool:
+    from datetime import timedelta
+
+    moment = at or service.clock()
+    if request.status not in OPEN or request.due_at is None or moment > request.due_at:
+        return False
+    return request.due_at - moment <= timedelta(days=service.settings.near_due_days)
+
+
+def mail_context(service: Service, request: Request) -> dict[str, Any]:
+    """What every mail about ``request`` may say."""
+    organization = service.datamap.organization
+    return {
+        "org_name": organization.name,
+        "privacy_contact": organization.privacy_contact,
+        "request_id": request.id,
+        "request_label": label(request),
+        "due": _day(request.due_at) if request.due_at else "as soon as we can",
+        "status_url": service.link(f"/privacy-center/requests/{request.id}"),
+    }
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.strftime("%d %B %Y") if moment else ""
+
+
+def send(service: Service, mails: list[Mail]) -> None:
+    """Deliver mail decided in a committed transaction."""
+    for mail in mails:
+        service.mailer.send(mail.to, mail.kind, mail.context)

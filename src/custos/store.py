@@ -1,0 +1,331 @@
+"""The control-plane database: requests, identities, verification, results, packages,
+users, API keys, jobs and the audit log.
+
+SQLAlchemy 2 ORM models; the schema is created and upgraded by the Alembic migrations in
+``custos/migrations`` (``migrate``), never by ``create_all``. Identity values are stored
+encrypted; a keyed HMAC beside them allows lookup and frequency counting without
+decrypting. Audit rows are append-only: the ORM refuses to update or delete them.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    sessionmaker,
+)
+from sqlalchemy.types import TypeDecorator
+
+from custos.errors import CustosError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC instant on every dialect (SQLite keeps no offset)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("control-plane times must be timezone-aware")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def now() -> datetime:
+    """The current instant in UTC."""
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Request(Base):
+    """One rights request and where it stands in its lifecycle."""
+
+    __tablename__ = "requests"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    type: Mapped[str] = mapped_column(sa.String(32))
+    jurisdiction: Mapped[str] = mapped_column(sa.String(32))
+    status: Mapped[str] = mapped_column(sa.String(24), index=True)
+    extended: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    source: Mapped[str] = mapped_column(sa.String(24))  # privacy_center | api | opendsr | agent
+    agent_id: Mapped[str | None] = mapped_column(sa.String(200))
+    agent_permission: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # encrypted
+    verification_level: Mapped[str] = mapped_column(sa.String(32))
+    verified_level: Mapped[str | None] = mapped_column(sa.String(32))
+    answered_as: Mapped[str | None] = mapped_column(sa.String(32))
+    needs_approval: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    fee_allowed: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    acknowledge_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    respond_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extension_notice_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    extension_notice: Mapped[str | None] = mapped_column(sa.Text)
+    extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    denial_reason: Mapped[str | None] = mapped_column(sa.Text)
+    denial_exception: Mapped[str | None] = mapped_column(sa.String(200))
+    details: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # encrypted JSON: corrections, statement
+    appeal_of: Mapped[str | None] = mapped_column(sa.ForeignKey("requests.id"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64))
+    external_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)  # OpenDSR id
+    callback_urls: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    identities: Mapped[list[Identity]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="Identity.id"
+    )
+
+
+class Identity(Base):
+    """One identity value of a request's subject: encrypted, with a keyed HMAC for lookup."""
+
+    __tablename__ = "identities"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(sa.ForeignKey("requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    value_encrypted: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    value_hmac: Mapped[str] = mapped_column(sa.String(64), index=True)
+
+    request: Mapped[Request] = relationship(back_populates="identities")
+
+
+class VerificationAttempt(Base):
+    """A one-time code sent for a request, or a data-point check, and how it went."""
+
+    __tablename__ = "verification_attempts"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(sa.ForeignKey("requests.id"), index=True)
+    method: Mapped[str] = mapped_column(sa.String(24))  # email_code | data_points
+    code_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    outcome: Mapped[str] = mapped_column(sa.String(24), default="pending")  # pending|passed|failed|expired
+    points_matched: Mapped[int | None] = mapped_column(sa.Integer)
+
+
+class RequestResult(Base):
+    """What the engine did for a request: the result JSON (encrypted) and its counts."""
+
+    __tablename__ = "request_results"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(sa.ForeignKey("requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(24))  # access | categories | erasure | correction | preference
+    status: Mapped[str] = mapped_column(sa.String(24))
+    row_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    residual_ok: Mapped[bool | None] = mapped_column(sa.Boolean)
+    collections: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)  # counts only
+    result_encrypted: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Package(Base):
+    """An access package: the zip, encrypted at rest, behind a signed expiring link."""
+
+    __tablename__ = "packages"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    request_id: Mapped[str] = mapped_column(sa.ForeignKey("requests.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    token_encrypted: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    content_encrypted: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    size: Mapped[int] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    downloads_left: Mapped[int] = mapped_column(sa.Integer)
+
+
+class User(Base):
+    """An admin-console account (argon2 password hash) with one role."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(16))  # admin | operator | auditor
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiKey(Base):
+    """A key for machine callers: only its SHA-256 is kept, with its scopes."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    prefix: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64))
+    scopes: Mapped[list[str]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Job(Base):
+    """A unit of queued work (run a request, send a callback) with its retries."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    request_id: Mapped[str | None] = mapped_column(sa.ForeignKey("requests.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)  # queued | running | done | failed
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(sa.Integer, default=3)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """One audit event; ``entry_hash = sha256(prev_hash + canonical JSON)`` chains them."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(sa.Integer, unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(sa.String(200))
+    action: Mapped[str] = mapped_column(sa.String(64))
+    request_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    entry_hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class AuditHead(Base):
+    """The last sequence number and hash, so that removing the newest entries shows."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.Integer)
+    entry_hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class AppendOnlyError(CustosError):
+    """Something tried to change or remove an audit entry."""
+
+    code = "append_only"
+
+
+@event.listens_for(AuditEntry, "before_update")
+def _refuse_update(*_: object) -> None:
+    raise AppendOnlyError("audit entries are append-only; they are never updated")
+
+
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_delete(*_: object) -> None:
+    raise AppendOnlyError("audit entries are append-only; they are never deleted")
+
+
+class ControlPlane:
+    """The connection to the control-plane database and its unit of work."""
+
+    def __init__(self, url: str) -> None:
+        from custos.stores.sql import normalize_url
+
+        self.url = url
+        kwargs: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        self.engine = sa.create_engine(normalize_url(url), **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = threading.RLock()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; nothing is committed."""
+        with self._sessions() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose changes commit together, or not at all.
+
+        Writers in one process take turns, so the audit chain gets one successor per entry;
+        across processes the unique ``seq`` refuses a fork and the transaction fails whole.
+        Callables in ``session.info["after_commit"]`` run once the transaction has committed.
+        """
+        with self._write, self._sessions() as session:
+            with session.begin():
+                yield session
+            callbacks = session.info.pop("after_commit", [])
+        for callback in callbacks:
+            callback()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration."""
+        migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL survives a crash of the process; only a power cut may lose the last commits.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def alembic_config() -> Any:
+    """An Alembic configuration built in code: works from an installed package."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: sa.Engine, revision: str = "heads") -> None:
+    """Run the Alembic migrations up to ``revision`` (every branch head by default) on ``engine``."""
+    from alembic import command
+
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

@@ -1,0 +1,44 @@
+"""The service's commands through the CLI runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from custos.cli.service_commands import register
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
+    monkeypatch.setenv("CUSTOS_DATABASE_URL", f"sqlite:///{tmp_path / 'custos.db'}")
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_user_create_and_apikey_create(cli: typer.Typer) -> None:
+    runner = CliRunner()
+    made = runner.invoke(cli, ["user", "create", "--email", "Ops@Test.example", "--role", "auditor"],
+                         input="a long enough password\na long enough password\n")
+    assert made.exit_code == 0, made.output
+    assert "created auditor ops@test.example" in made.output
+    again = runner.invoke(cli, ["user", "create", "--email", "ops@test.example", "--role", "auditor",
+                                "--password", "a long enough password"])
+    assert again.exit_code == 1 and "exists already" in again.output
+    bad = runner.invoke(cli, ["user", "create", "--email", "x@test.example", "--role", "root",
+                              "--password", "a long enough password"])
+    assert bad.exit_code == 1 and "unknown role" in bad.output
+    key = runner.invoke(cli, ["apikey", "create", "--name", "crm", "--scope", "opendsr"])
+    assert key.exit_code == 0 and key.output.startswith("ck_")
+
+
+def test_worker_once_runs_due_jobs(cli: typer.Typer, tmp_path: Path) -> None:
+    from tests.service.conftest import make_settings
+
+    settings = make_settings(tmp_path / "w", f"sqlite:///{tmp_path / 'custos.db'}") if (tmp_path / "w").mkdir() is None else None
+    assert settings is not None
+    result = CliRunner().invoke(cli, ["worker", "--once", "--map", settings.datamap])
+    assert result.exit_code == 0, result.output
