@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from custos.cli import notice_commands, service_commands
 from custos.cli.options import (
     EmailOption,
     IdOption,
@@ -20,7 +21,6 @@ from custos.cli.options import (
     subject_from,
     user_errors,
 )
-from custos.cli import notice_commands, service_commands
 from custos.cli.report import print_erasure, print_plan
 from custos.errors import CustosError
 

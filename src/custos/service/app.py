@@ -11,12 +11,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from custos.agents import install as install_agents
 from custos.config import Settings, get_settings
 from custos.datamap import DataMap
 from custos.service.api import admin_router, install_error_handlers, opendsr_router, public_router
 from custos.service.api.session import router as session_router
 from custos.service.context import Clock, Service
-from custos.agents import install as install_agents
 from custos.service.jobs import JobRunner
 from custos.service.notice_page import router as notice_router
 from custos.service.security import RateLimiter, SecurityMiddleware

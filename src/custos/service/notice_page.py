@@ -19,7 +19,7 @@ router = APIRouter(tags=["notice"])
 
 
 @router.get("/privacy", response_class=HTMLResponse, summary="The privacy notice")
-def privacy_notice(request: Request, format: Literal["html", "md"] = Query("html")) -> Response:  # noqa: A002
+def privacy_notice(request: Request, format: Literal["html", "md"] = Query("html")) -> Response:
     service: Service = request.app.state.service
     store = NoticeVersions.in_state_dir(service.settings.state_dir)
     rendered, version = publish(service.datamap, format, store, today=service.clock().date())
