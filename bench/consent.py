@@ -51,7 +51,7 @@ from custos.service import create_app
 folder, port = sys.argv[1], int(sys.argv[2])
 settings = get_settings(database_url=f"sqlite:///{folder}/custos.db", datamap=f"{folder}/map.yaml",
                         state_dir=f"{folder}/state", outbox_dir=f"{folder}/outbox", secret_key="b" * 40)
-app = create_app(settings, run_jobs=False, pages=False)
+app = create_app(settings, run_jobs=False, pages=False, extensions=False)
 install(app, settings=ConsentSettings(webhook_worker=False))
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 """

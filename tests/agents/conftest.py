@@ -183,7 +183,7 @@ def harness(tmp_path: Path, template: Template) -> Iterator[Harness]:
         state_dir=str(tmp_path / "state"), outbox_dir=str(tmp_path / "outbox"), public_url="http://testserver",
         rate_limit_per_minute=10_000, agents_file=str(agents_file))
     clock = Clock()
-    app = create_app(settings, clock=clock, run_jobs=False, datamap=template.datamap)
+    app = create_app(settings, clock=clock, run_jobs=False, datamap=template.datamap, extensions=False)
     install(app, deliver_callbacks=False)
     with TestClient(app) as client:
         yield Harness(client, app.state.service, clock, TestAgent(AGENT, keys[AGENT], client, clock),

@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from custos.agents import install as install_agents
 from custos.config import Settings, get_settings
 from custos.datamap import DataMap
 from custos.service.api import admin_router, install_error_handlers, opendsr_router, public_router
@@ -30,6 +29,7 @@ def create_app(
     datamap: DataMap | None = None,
     run_jobs: bool | None = None,
     pages: bool = True,
+    extensions: bool = True,
 ) -> FastAPI:
     """The HTTP service for ``settings``; migrates the control-plane store first.
 
@@ -37,7 +37,9 @@ def create_app(
     ``CUSTOS_BROKER_URL`` is unset; when it is set, queued jobs wake Celery workers);
     tests pass ``False`` and call ``jobs.run_pending``.
     ``pages`` mounts the privacy center (``/privacy-center``) and the admin console
-    (``/admin``); pass ``False`` to serve the JSON API alone.
+    (``/admin``); pass ``False`` to serve the JSON API alone. ``extensions`` installs
+    consent and preferences (``custos.consent``) and the Data Rights Protocol
+    (``custos.agents``) with their defaults; pass ``False`` to install them yourself.
     """
     settings = settings or get_settings()
     service = Service(settings, clock=clock, datamap=datamap)
@@ -75,7 +77,13 @@ def create_app(
     app.include_router(admin_router)
     app.include_router(opendsr_router)
     app.include_router(notice_router)
-    install_agents(app)
+    if extensions:
+        # they build on the service's context: imported here, once it exists
+        from custos.agents import install as install_agents
+        from custos.consent import install as install_consent
+
+        install_agents(app)
+        install_consent(app)
     if pages:
         from custos.service.pages import center_router, console_router
 

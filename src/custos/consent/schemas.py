@@ -1,0 +1,106 @@
+"""The consent API's request and answer bodies, named by role."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SUBJECT_PATTERN = r"^[A-Za-z0-9_-]{8,100}$"
+VERSION_PATTERN = r"^[0-9a-f]{64}$"
+PURPOSE_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
+
+
+class ConsentCreate(BaseModel):
+    """A choice about purposes: ``{"analytics": true, "advertising": false}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(pattern=SUBJECT_PATTERN, description="the anonymous device id the banner keeps")
+    choices: dict[str, bool] = Field(default_factory=dict, max_length=100)
+    method: Literal["banner", "form", "api"] = "api"
+    notice_version: str | None = Field(None, pattern=VERSION_PATTERN,
+                                       description="the notice version shown; default: the current one")
+    gpc: bool = Field(False, description="navigator.globalPrivacyControl as the page read it")
+
+
+class PurposeStatePublic(BaseModel):
+    granted: bool
+    method: str
+    at: datetime
+    notice_version: str
+
+
+class ConsentPublic(BaseModel):
+    """A subject's current consent: the newest choice per purpose, across linked subjects."""
+
+    subject: str
+    choices: dict[str, PurposeStatePublic]
+    undecided: list[str]
+    opt_out_signal: str | None = Field(None, description="gpc or dnt when the call carried an honored signal")
+    gpc_honored: bool = False
+    notice_version: str
+    recorded: int = 0
+
+
+class SubjectLinkCreate(BaseModel):
+    """Sent by the site's back end when a person signs in on a device."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(pattern=SUBJECT_PATTERN)
+    identities: dict[str, str] = Field(min_length=1, max_length=10)
+
+
+class SubjectLinkPublic(BaseModel):
+    subject: str
+    linked_subjects: list[str]
+
+
+class PurposePublic(BaseModel):
+    key: str
+    name: str
+    description: str
+    opt_out: bool
+
+
+class BannerConfig(BaseModel):
+    """What the banner script needs: words, purposes, notice version, signals honored."""
+
+    language: str
+    texts: dict[str, str]
+    purposes: list[PurposePublic]
+    notice_version: str
+    notice_url: str
+    honor_dnt: bool
+    endpoint: str
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=8, max_length=2000)
+    events: list[str] = Field(default_factory=list, max_length=10)
+
+
+class WebhookPublic(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    active: bool
+    created_at: datetime
+    secret: str | None = Field(None, description="the signing secret; shown only when the endpoint is added")
+
+
+class DeliveryPublic(BaseModel):
+    id: int
+    endpoint_id: str
+    event_type: str
+    status: Literal["pending", "delivered", "failed"] | str
+    attempts: int
+    next_attempt_at: datetime
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None

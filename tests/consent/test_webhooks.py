@@ -1,0 +1,84 @@
+"""Webhooks: HMAC-signed, retried with backoff, every attempt in the operators' delivery log."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from custos.consent import webhooks
+from tests.consent.conftest import Harness
+
+DEVICE = "device-hook-0001"
+
+
+def test_signed_retried_and_logged(harness: Harness) -> None:
+    admin = harness.key("users:write", "audit:read", "requests:write")
+    assert harness.client.post("/v1/admin/consent/webhooks", json={"url": "https://crm.example/hook"}).status_code == 401
+    operator = harness.key("requests:read", "requests:write", "audit:read")
+    assert harness.client.post("/v1/admin/consent/webhooks", headers=operator,
+                               json={"url": "https://crm.example/hook"}).status_code == 403
+    added = harness.client.post("/v1/admin/consent/webhooks", headers=admin,
+                                json={"url": "https://crm.example/hook", "events": ["consent.changed"]})
+    assert added.status_code == 201, added.text
+    secret = added.json()["secret"]
+    assert harness.client.get("/v1/admin/consent/webhooks", headers=admin).json()[0]["secret"] is None
+
+    harness.post({"subject": DEVICE, "choices": {"analytics": True}})
+    received: list[httpx.Request] = []
+    answers = iter([503, 200])
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(next(answers))
+
+    client = httpx.Client(transport=httpx.MockTransport(receiver))
+    assert webhooks.deliver_due(harness.consent, client) == 1
+    log = harness.client.get("/v1/admin/consent/webhooks/deliveries", headers=operator).json()
+    assert log[0]["status"] == "pending" and log[0]["attempts"] == 1 and log[0]["last_status"] == 503
+    waited = datetime.fromisoformat(log[0]["next_attempt_at"]).replace(tzinfo=UTC) - harness.clock.now
+    assert waited == timedelta(seconds=30)
+    assert webhooks.deliver_due(harness.consent, client) == 0  # not due before the backoff
+    harness.clock.advance(seconds=31)
+    assert webhooks.deliver_due(harness.consent, client) == 1
+    log = harness.client.get("/v1/admin/consent/webhooks/deliveries", headers=operator).json()
+    assert log[0]["status"] == "delivered" and log[0]["attempts"] == 2
+
+    request = received[-1]
+    header = request.headers[webhooks.SIGNATURE_HEADER]
+    assert webhooks.verify_signature(secret, request.content, header, now=time.time())
+    assert not webhooks.verify_signature(secret, request.content + b" ", header, now=time.time())
+    assert not webhooks.verify_signature("whsec_other", request.content, header, now=time.time())
+    body = json.loads(request.content)
+    assert body["type"] == "consent.changed"
+    assert body["data"]["subject"] == DEVICE and body["data"]["choices"] == {"analytics": True}
+
+
+def test_gives_up_after_the_last_attempt_and_operator_can_retry(harness: Harness) -> None:
+    admin = harness.key("users:write", "audit:read", "requests:write")
+    harness.client.post("/v1/admin/consent/webhooks", headers=admin, json={"url": "https://down.example/hook"})
+    harness.post({"subject": DEVICE, "choices": {"analytics": False}})
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    client = httpx.Client(transport=httpx.MockTransport(down))
+    waits = []
+    for _ in range(8):
+        webhooks.deliver_due(harness.consent, client)
+        log = harness.client.get("/v1/admin/consent/webhooks/deliveries", headers=admin).json()[0]
+        if log["status"] == "failed":
+            break
+        waits.append(datetime.fromisoformat(log["next_attempt_at"]).replace(tzinfo=UTC) - harness.clock.now)
+        harness.clock.advance(hours=3)
+    assert [w.total_seconds() for w in waits[:3]] == [30, 60, 120]  # the backoff doubles
+    assert log["status"] == "failed" and log["attempts"] == 8 and "ConnectError" in log["last_error"]
+    retried = harness.client.post(f"/v1/admin/consent/webhooks/deliveries/{log['id']}/retry", headers=admin)
+    assert retried.status_code == 202
+    ok = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(204)))
+    assert webhooks.deliver_due(harness.consent, ok) == 1
+    assert harness.client.get("/v1/admin/consent/webhooks/deliveries", headers=admin,
+                              params={"status": "delivered"}).json()[0]["id"] == log["id"]
+
