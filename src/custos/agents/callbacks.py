@@ -10,7 +10,6 @@ and ``CallbackRunner`` runs it in a background thread of the service.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from custos.agents.models import AgentRequest, CallbackDelivery
 from custos.agents.status import FINAL, status_of
 from custos.service import audit
 from custos.service.context import Service
+from custos.service.polling import Poller
 
 log = logging.getLogger("custos.agents.callbacks")
 
@@ -144,26 +144,9 @@ def log_of(service: Service, agent_id: str, limit: int = 200) -> list[CallbackDe
                                     .order_by(CallbackDelivery.id.desc()).limit(limit)))
 
 
-class CallbackRunner:
+class CallbackRunner(Poller):
     """A background thread that sweeps and delivers, polling when idle."""
 
     def __init__(self, service: Service, interval: float = 2.0) -> None:
         self.service = service
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="custos-agent-callbacks", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                run_pending(self.service)
-            except Exception:  # keep delivering after a transient store or network failure
-                log.exception("agent callbacks: could not run")
-            self._stop.wait(self.interval)
+        super().__init__("custos-agent-callbacks", lambda: run_pending(service), interval)

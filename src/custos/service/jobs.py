@@ -10,7 +10,6 @@ worker``); ``JobRunner`` runs it in a background thread of ``custos serve``.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from custos.service import audit
 from custos.service.context import Service
+from custos.service.polling import Poller
 from custos.store import Job
 
 log = logging.getLogger("custos.service.jobs")
@@ -130,28 +130,9 @@ def retry(service: Service, request_id: str, *, actor: str) -> None:
         enqueue(session, service, "execute", request.id, {"retry": True})
 
 
-class JobRunner:
+class JobRunner(Poller):
     """A background thread that runs due jobs, polling the store when idle."""
 
     def __init__(self, service: Service, interval: float = 0.5) -> None:
         self.service = service
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="custos-jobs", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                ran = run_pending(self.service, limit=20)
-            except Exception:  # keep the runner alive; the store may be briefly unavailable
-                log.exception("job runner: could not run jobs")
-                ran = 0
-            if not ran:
-                self._stop.wait(self.interval)
+        super().__init__("custos-jobs", lambda: run_pending(service, limit=20), interval)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from custos.service.api.schemas import (
     ResultPublic,
 )
 from custos.service.context import Service
+from custos.service.errors import ServiceError
 from custos.store import AuditEntry, Request, RequestResult
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -142,6 +144,21 @@ def report(service: ServiceDep, _: ReadRequests) -> dict[str, dict[str, int]]:
     for kind, status, count in rows:
         counts.setdefault(kind, {})[status] = count
     return counts
+
+
+@router.get("/reports/metrics", responses=ERRORS)
+def metrics(
+    service: ServiceDep,
+    _: ReadRequests,
+    start: Annotated[date, Query(alias="from")],
+    end: Annotated[date, Query(alias="to")],
+) -> dict[str, Any]:
+    """CCPA §7102 figures per request type: received, complied in whole or in part, denied, days."""
+    from custos.service.metrics import request_metrics
+
+    if end < start:
+        raise ServiceError("'to' is before 'from'")
+    return request_metrics(service, start, end).to_dict()
 
 
 @router.post("/session/logout", status_code=204, responses=ERRORS)

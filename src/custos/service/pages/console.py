@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -87,6 +88,23 @@ def queue(request: Request, service: ServiceDep) -> Response:
     rows.sort(key=lambda row: row[0].status not in workflow.OPEN)
     return render(request, "console_queue.html.j2", principal=principal, rows=rows,
                   csrf_token=_token(service, principal))
+
+
+@router.get("/reports/metrics", response_class=HTMLResponse)
+def metrics_page(request: Request, service: ServiceDep, start: date | None = None, end: date | None = None) -> Response:
+    """CCPA §7102 metrics with a chart; the calendar year so far unless ``start``/``end`` say otherwise."""
+    from custos.notice.metrics_report import metrics_html
+    from custos.service.metrics import request_metrics
+
+    if signed_in(request, service) is None:
+        return to_login()
+    today = service.clock().date()
+    start = start or date(today.year, 1, 1)
+    end = end or today
+    if end < start:
+        start, end = end, start
+    figures = request_metrics(service, start, end)
+    return HTMLResponse(metrics_html(figures, service.datamap.document.organization.name))
 
 
 @router.get("/requests/{request_id}", response_class=HTMLResponse)
