@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from custos.service.auth import create_user
 from tests import shop
 from tests.service.conftest import Harness
-
-from custos.service.auth import create_user
 
 
 def test_metrics_count_received_and_denied_requests(harness: Harness) -> None:
