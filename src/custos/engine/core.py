@@ -218,6 +218,7 @@ class Engine:
         if previous is not None and previous[0] == self.datamap.digest:
             self.check_schema()
             works = [CollectionWork.from_json(w) for w in previous[1]]
+            reach: Reach | None = None
             resumed = True
             notes.append("resumed an interrupted run: rows were taken from its journal")
             before_statements = 0
@@ -243,7 +244,7 @@ class Engine:
                 continue
             run = SystemRun(self.datamap, self.store(system), self.masker, journal, key, self.batch_size)
             try:
-                system_counts = run.run([w for w in works if w.system == system], targets)
+                system_counts = run.run([w for w in works if w.system == system], targets, reach)
             except StoreError as exc:
                 journal.finished(key, system, "failed", {"error": exc.message})
                 systems[system] = {"status": "failed", "error": str(exc)}

@@ -20,7 +20,7 @@ from custos.engine.results import Residual, ResidualCollection
 from custos.engine.traversal import Reach
 from custos.engine.work import CollectionWork, FieldMask, chunks, delete_order
 from custos.errors import StoreError
-from custos.stores import Assignment, ColumnInfo, Selector, Store
+from custos.stores import Assignment, ColumnInfo, Selector, Store, StoreTransaction
 
 
 def target_key(collection: str, field: str) -> str:
@@ -46,7 +46,16 @@ class SystemRun:
         self.run_key = run_key
         self.batch_size = batch_size
 
-    def run(self, works: list[CollectionWork], targets: dict[str, set[Any]]) -> dict[str, dict[str, int]]:
+    def run(
+        self, works: list[CollectionWork], targets: dict[str, set[Any]], found: Reach | None = None
+    ) -> dict[str, dict[str, int]]:
+        """Erase ``works`` in one transaction.
+
+        ``found`` is what the traversal of this same run read: its values serve the
+        value-dependent masks directly. A resumed run has none and reads them again. Either
+        way the UPDATE only replaces a value still equal to what was read, so a value that
+        changed in between is left alone (and the residual check reports it).
+        """
         columns = self.store.describe([w.table for w in works])
         counts: dict[str, dict[str, int]] = {w.collection: {"changed": 0, "deleted": 0} for w in works}
         with self.store.transaction() as tx:
@@ -59,8 +68,7 @@ class SystemRun:
                 for chunk in chunks(work.selector, self.batch_size):
                     mappings: dict[str, dict[Any, Any]] = {}
                     if dependent:
-                        read = list(chunk.key_columns or chunk.any_of) + [m.field for m in dependent]
-                        rows = tx.fetch(work.table, chunk, list(dict.fromkeys(read)))
+                        rows = self._rows(work, chunk, dependent, tx, found)
                         for mask in dependent:
                             mappings[mask.field] = self._mapping(
                                 work, mask, table_columns[mask.field], rows, targets
@@ -73,6 +81,19 @@ class SystemRun:
             for work in delete_order(self.datamap, works):
                 counts[work.collection]["deleted"] += tx.delete(work.table, work.selector)
         return counts
+
+    @staticmethod
+    def _rows(
+        work: CollectionWork, chunk: Selector, dependent: list[FieldMask], tx: StoreTransaction, found: Reach | None
+    ) -> list[dict[str, Any]]:
+        if found is not None and work.collection in found.found:
+            known = found.found[work.collection].rows
+            if chunk.key_columns:
+                return [known[key] for key in chunk.keys if key in known]
+            return [row for row in known.values()
+                    if any(row.get(name) in values for name, values in chunk.any_of.items())]
+        read = list(chunk.key_columns or chunk.any_of) + [m.field for m in dependent]
+        return tx.fetch(work.table, chunk, list(dict.fromkeys(read)))
 
     def _mapping(
         self,
