@@ -153,3 +153,18 @@ def test_unreachable_collection_is_a_warning() -> None:
     text = GOOD.replace("      - name: groups\n", "      - name: lonely\n        fields:\n          - {name: id, primary_key: true}\n      - name: groups\n", 1)
     datamap = parse_datamap(text)
     assert any("shop.lonely cannot be reached" in w for w in datamap.warnings)
+
+
+def test_a_map_extends_the_taxonomy_with_its_own_categories() -> None:
+    text = GOOD.replace("{name: body, categories: [user.content], erase: mask_redact}",
+                        "{name: body, categories: [user.content.support_transcript], erase: mask_redact}")
+    error = error_of(text)
+    assert "unknown category 'user.content.support_transcript'" in str(error)
+    extended = text + (
+        "taxonomy:\n  categories:\n"
+        "    - {key: user.content.support_transcript, name: Support transcript, parent: user.content}\n"
+    )
+    datamap = parse_datamap(extended)
+    category = datamap.taxonomy.category("user.content.support_transcript")
+    assert category.name == "Support transcript"
+    assert category.ccpa == datamap.taxonomy.category("user.content").ccpa  # inherited from its parent
