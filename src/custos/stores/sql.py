@@ -457,26 +457,39 @@ class _Compiled:
         self.types = [c.type.dialect_impl(dialect) for c in getattr(statement, "selected_columns", [])]
         self.results: list[Any] | None = None  # from the driver's type codes on first use
 
-    def execute(self, conn: Connection, params: dict[str, Any]) -> Any:
+    def _arguments(self, params: dict[str, Any]) -> Any:
         processed = {}
         for name, value in params.items():
             process = self.binds.get(name)
             processed[name] = process(value) if process is not None and value is not None else value
-        arguments: Any = (
-            tuple(processed[p] for p in self.positions) if self.positions is not None else processed
-        )
-        return conn.exec_driver_sql(self.sql, arguments)
+        return tuple(processed[p] for p in self.positions) if self.positions is not None else processed
+
+    def execute(self, conn: Connection, params: dict[str, Any]) -> Any:
+        return conn.exec_driver_sql(self.sql, self._arguments(params))
 
     def rows(self, conn: Connection, params: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
-        result = self.execute(conn, params)
+        """Run a SELECT on the connection's own driver cursor (inside its transaction).
+
+        SQLAlchemy's result objects cost several times the query itself on an indexed
+        lookup, so reads skip them; listeners of ``before_cursor_execute`` still see
+        every statement.
+        """
+        arguments = self._arguments(params)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            conn.dispatch.before_cursor_execute(conn, cursor, self.sql, arguments, None, False)
+            cursor.execute(self.sql, arguments)
+            description = cursor.description or []
+            fetched = cursor.fetchall()
+        finally:
+            cursor.close()
         if self.results is None:
-            description = result.cursor.description or []
             codes = [d[1] for d in description] or [None] * len(self.types)
             self.results = [t.result_processor(self.dialect, c) for t, c in zip(self.types, codes, strict=True)]
         processors = self.results
         return [
             {n: (p(v) if p is not None and v is not None else v) for n, p, v in zip(names, processors, raw, strict=True)}
-            for raw in result.fetchall()
+            for raw in fetched
         ]
 
 
