@@ -16,7 +16,7 @@ from typing import Any
 
 from custos.datamap import DataMap, Strategy
 from custos.engine.erasure import SystemRun, residual_check
-from custos.engine.journal import Journal
+from custos.engine.journal import Journal, Step
 from custos.engine.masking import Masker, fit_problem
 from custos.engine.results import (
     CollectionOutcome,
@@ -235,7 +235,8 @@ class Engine:
         systems: dict[str, dict[str, Any]] = {}
         counts: dict[str, dict[str, int]] = {}
         for system in sorted({w.system for w in works}):
-            step = journal.step(key, system)
+            # a fresh run's steps were all just created pending; only a resumed run has history
+            step = journal.step(key, system) if resumed else Step(system, "pending", {}, {})
             for name, values in step.targets.items():
                 targets.setdefault(name, set()).update(values)
             if step.state == "done":
