@@ -7,6 +7,7 @@ costs one statement per batch of keys, never one per row.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import decimal
 import re
@@ -313,7 +314,7 @@ class SQLStore:
                 compiled = _Compiled(self._update_statement(table, parts, shape), self.engine.dialect)
                 self._statements[key] = compiled
             batch = {**params, **self._key_params(grouped, shape)}
-            changed += max(compiled.execute(conn, batch).rowcount or 0, 0)
+            changed += compiled.execute(conn, batch)
         return changed
 
     @staticmethod
@@ -409,7 +410,7 @@ class SQLStore:
             if compiled is None:
                 compiled = _Compiled(sa.delete(table).where(self._where(table, shape)), self.engine.dialect)
                 self._statements[key] = compiled
-            deleted += max(compiled.execute(conn, self._key_params(grouped, shape)).rowcount or 0, 0)
+            deleted += compiled.execute(conn, self._key_params(grouped, shape))
         return deleted
 
     @contextmanager
@@ -446,6 +447,12 @@ class _Compiled:
     """
 
     def __init__(self, statement: Any, dialect: sa.Dialect) -> None:
+        # psycopg re-parses named placeholders of long statements on every call; compiled
+        # with PostgreSQL's own $n placeholders, a raw cursor sends them as they are
+        self.raw = dialect.driver == "psycopg"
+        if self.raw:
+            dialect = copy.copy(dialect)
+            dialect.paramstyle, dialect.positional = "numeric_dollar", True
         compiled = statement.compile(dialect=dialect)
         self.sql: str = compiled.string
         self.positions = compiled.positiontup if compiled.positional else None
@@ -464,21 +471,41 @@ class _Compiled:
             processed[name] = process(value) if process is not None and value is not None else value
         return tuple(processed[p] for p in self.positions) if self.positions is not None else processed
 
-    def execute(self, conn: Connection, params: dict[str, Any]) -> Any:
-        return conn.exec_driver_sql(self.sql, self._arguments(params))
+    def _cursor(self, conn: Connection, arguments: Any) -> Any:
+        dbapi = conn.connection.dbapi_connection
+        if self.raw:
+            import psycopg
+
+            cursor: Any = psycopg.RawCursor(dbapi)  # type: ignore[call-overload]
+        else:
+            cursor = dbapi.cursor()  # type: ignore[union-attr]
+        # listeners (instrumentation, tests) see every statement, as with SQLAlchemy's own
+        conn.dispatch.before_cursor_execute(conn, cursor, self.sql, arguments, None, False)
+        error = self.dialect.loaded_dbapi.Error
+        try:
+            cursor.execute(self.sql, arguments)
+        except error as exc:
+            cursor.close()
+            # the same wrapping SQLAlchemy applies, without the bound values in the message
+            raise sa_exc.DBAPIError.instance(self.sql, None, exc, error) from None
+        return cursor
+
+    def execute(self, conn: Connection, params: dict[str, Any]) -> int:
+        """Run a write on the connection's driver cursor; the number of rows it changed."""
+        cursor = self._cursor(conn, self._arguments(params))
+        try:
+            return max(int(cursor.rowcount or 0), 0)
+        finally:
+            cursor.close()
 
     def rows(self, conn: Connection, params: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
-        """Run a SELECT on the connection's own driver cursor (inside its transaction).
+        """Run a SELECT on the connection's driver cursor (inside its transaction).
 
         SQLAlchemy's result objects cost several times the query itself on an indexed
-        lookup, so reads skip them; listeners of ``before_cursor_execute`` still see
-        every statement.
+        lookup, so statements skip them; the column types' conversions still apply.
         """
-        arguments = self._arguments(params)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = self._cursor(conn, self._arguments(params))
         try:
-            conn.dispatch.before_cursor_execute(conn, cursor, self.sql, arguments, None, False)
-            cursor.execute(self.sql, arguments)
             description = cursor.description or []
             fetched = cursor.fetchall()
         finally:
