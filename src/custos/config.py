@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     outbox_dir: str = Field(".custos/outbox", description="where mail is written when no SMTP server is set")
     broker_url: str = Field("", description="Redis or RabbitMQ URL for Celery workers; empty runs jobs in-process")
     default_region: str = Field("US", description="region for phone numbers given without a country code")
+    unverified_deletion_opt_out: str = Field(
+        "ccpa",
+        description="jurisdictions (comma-separated) where a deletion that cannot be verified is "
+        "treated as an opt-out of sale and sharing; empty turns it off",
+    )
     batch_size: int = Field(500, ge=1, le=10000, description="keys per statement in store queries")
     # -- rights-request service -----------------------------------------------------------
     public_url: str = Field(

@@ -176,7 +176,10 @@ def harness(tmp_path: Path, template: Template) -> Iterator[Harness]:
     agents_file.write_text(yaml.safe_dump({
         "business": {"id": BUSINESS},
         "agents": [{"id": agent_id, "name": agent_id.title(), "verify_key": encoded_verify_key(key),
-                    "technical_contact": "tech@agent.example"} for agent_id, key in keys.items()],
+                    "technical_contact": "tech@agent.example",
+                    # the callback server of the tests listens on loopback, so it is listed
+                    "callback_hosts": ["127.0.0.1"] if agent_id == AGENT else []}
+                   for agent_id, key in keys.items()],
     }))
     settings = get_settings(
         database_url=f"sqlite:///{tmp_path / 'custos.db'}", datamap=str(template.folder / "custos.yaml"),

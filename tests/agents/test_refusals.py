@@ -167,7 +167,7 @@ def test_request_needing_verification_without_an_email(paired: Harness) -> None:
 
 
 def test_suspended_agent_is_refused(paired: Harness) -> None:
-    admin = paired.admin("users:write")
+    admin = paired.admin("agents:write")
     assert paired.client.post(f"/v1/admin/agents/{AGENT}/suspend", headers=admin).status_code == 200
     refused(paired, lambda: paired.agent.post(paired.agent.signed(exercise(paired))))
     refused(paired, lambda: paired.client.post(f"/v1/agent/{AGENT}", content=paired.agent.signed(
@@ -175,7 +175,7 @@ def test_suspended_agent_is_refused(paired: Harness) -> None:
 
 
 def test_rate_limit_per_agent(paired: Harness) -> None:
-    admin = paired.admin("users:write", "requests:read")
+    admin = paired.admin("agents:write", "requests:read")
     listed = {a["id"]: a for a in paired.client.get("/v1/admin/agents", headers=admin).json()}
     entry = {k: listed[AGENT][k] for k in ("id", "name", "verify_key", "technical_contact")}
     answer = paired.client.put(f"/v1/admin/agents/{AGENT}", headers=admin,

@@ -36,7 +36,7 @@ def test_file_errors_name_what_is_wrong(tmp_path: Path, text: str, where: str) -
 
 
 def test_admin_lists_adds_suspends_and_resumes(harness: Harness) -> None:
-    reader, admin = harness.admin("requests:read"), harness.admin("users:write", "requests:read")
+    reader, admin = harness.admin("requests:read"), harness.admin("agents:write", "requests:read")
     listed = harness.client.get("/v1/admin/agents", headers=reader).json()
     assert {a["id"]: a["source"] for a in listed} == {AGENT: "file", "OTHER_AGENT": "file"}
     new = {"id": "NEW_AGENT", "name": "New", "verify_key": encoded_verify_key(SigningKey.generate())}

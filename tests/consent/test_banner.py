@@ -189,3 +189,27 @@ def test_second_language(page: Page, served: tuple[Served, Site]) -> None:
     page.wait_for("document.querySelector('#custos-banner')")
     labels = page.evaluate("[...document.querySelectorAll('#custos-banner .custos-btn')].map(b => b.textContent)")
     assert labels == ["Alle akzeptieren", "Alle ablehnen", "Auswählen"]
+
+
+@needs_chromium
+def test_after_reject_all_the_banner_may_not_ask_for_twelve_months(page: Page, served: tuple[Served, Site]) -> None:
+    server, _ = served
+    open_site(page, server)
+    page.wait_for("document.querySelector('#custos-banner')")
+    assert page.evaluate("custos.consent.mayAsk('advertising')") is True
+    page.evaluate("document.querySelector('#custos-banner [data-action=reject]').click()")
+    page.wait_for("!document.querySelector('#custos-banner')")
+    assert page.evaluate("custos.consent.mayAsk('advertising')") is False  # an opt-out purpose
+    assert page.evaluate("custos.consent.mayAsk('analytics')") is True  # a cookie purpose: not the CCPA rule
+    days = page.evaluate("Math.round((Date.parse(JSON.parse(localStorage.getItem('custos.consent'))"
+                         ".wait.advertising) - Date.now()) / 864e5)")
+    assert days == 365
+    subject = page.evaluate("custos.consent.subject()")
+    page.wait_for(f"fetch('/v1/consent?subject={subject}').then(r => r.json())"
+                  ".then(s => s.ask_again_after && !!s.ask_again_after.advertising)")
+    state = server_state(server, subject)
+    wait = state["ask_again_after"]
+    assert isinstance(wait, dict) and {"advertising", "sale", "sharing", "targeted_advertising"} <= set(wait)
+    page.reload()
+    page.wait_for("document.getElementById('custos-reopen')")
+    assert page.evaluate("custos.consent.mayAsk('sale')") is False  # kept across pages

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+import pytest
 
 from custos.consent import webhooks
 from tests.consent.conftest import Harness
@@ -82,3 +87,75 @@ def test_gives_up_after_the_last_attempt_and_operator_can_retry(harness: Harness
     assert harness.client.get("/v1/admin/consent/webhooks/deliveries", headers=admin,
                               params={"status": "delivered"}).json()[0]["id"] == log["id"]
 
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """A real HTTP receiver on loopback: records each POST, answers with the next queued status."""
+
+    received: list[tuple[dict[str, str], bytes]] = []
+    statuses: list[int] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        type(self).received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        status = type(self).statuses.pop(0) if type(self).statuses else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        return
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, type[_Receiver]]]:
+    handler = type("Receiver", (_Receiver,), {"received": [], "statuses": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hooks/consent", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_live_receiver_on_loopback_gets_signed_deliveries_and_retries(
+        harness: Harness, receiver: tuple[str, type[_Receiver]]) -> None:
+    url, handler = receiver
+    admin = harness.key("users:write", "audit:read", "requests:write")
+    added = harness.client.post("/v1/admin/consent/webhooks", headers=admin, json={"url": url})
+    assert added.status_code == 201, added.text
+    secret = added.json()["secret"]
+    handler.statuses.extend([500])  # the first attempt fails on the receiver's side
+
+    harness.post({"subject": DEVICE, "choices": {"analytics": True, "advertising": False}})
+    assert webhooks.deliver_due(harness.consent) == 1  # real HTTP, no mock transport
+    log = harness.client.get("/v1/admin/consent/webhooks/deliveries", headers=admin).json()[0]
+    assert log["status"] == "pending" and log["last_status"] == 500
+    harness.clock.advance(seconds=31)
+    assert webhooks.deliver_due(harness.consent) == 1
+    log = harness.client.get("/v1/admin/consent/webhooks/deliveries", headers=admin).json()[0]
+    assert log["status"] == "delivered" and log["attempts"] == 2 and log["last_status"] == 200
+
+    assert len(handler.received) == 2
+    headers, body = handler.received[-1]
+    assert headers["content-type"].startswith("application/json")
+    assert webhooks.verify_signature(secret, body, headers[webhooks.SIGNATURE_HEADER.lower()], now=time.time())
+    event = json.loads(body)
+    assert event["type"] == "consent.changed"
+    assert event["data"]["choices"] == {"advertising": False, "analytics": True}
+    assert handler.received[0][1] == body  # the retry sends the same event, re-signed
+
+
+def test_live_receiver_that_is_gone_fails_the_attempt(harness: Harness) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    admin = harness.key("users:write", "audit:read", "requests:write")
+    harness.client.post("/v1/admin/consent/webhooks", headers=admin, json={"url": f"http://127.0.0.1:{port}/x"})
+    harness.post({"subject": DEVICE, "choices": {"analytics": False}})
+    assert webhooks.deliver_due(harness.consent) == 1
+    log = harness.client.get("/v1/admin/consent/webhooks/deliveries", headers=admin).json()[0]
+    assert log["status"] == "pending" and log["attempts"] == 1 and "ConnectError" in (log["last_error"] or "")

@@ -38,7 +38,16 @@ def test_user_create_and_apikey_create(cli: typer.Typer) -> None:
 def test_worker_once_runs_due_jobs(cli: typer.Typer, tmp_path: Path) -> None:
     from tests.service.conftest import make_settings
 
-    settings = make_settings(tmp_path / "w", f"sqlite:///{tmp_path / 'custos.db'}") if (tmp_path / "w").mkdir() is None else None
-    assert settings is not None
+    (tmp_path / "w").mkdir()
+    settings = make_settings(tmp_path / "w", f"sqlite:///{tmp_path / 'custos.db'}")
     result = CliRunner().invoke(cli, ["worker", "--once", "--map", settings.datamap])
     assert result.exit_code == 0, result.output
+
+
+def test_requests_purge(cli: typer.Typer) -> None:
+    runner = CliRunner()
+    done = runner.invoke(cli, ["requests", "purge", "--older-than", "24m", "--dry-run"])
+    assert done.exit_code == 0, done.output
+    assert "would purge 0 request(s)" in done.output
+    bad = runner.invoke(cli, ["requests", "purge", "--older-than", "soon"])
+    assert bad.exit_code != 0 and "not a period" in bad.output

@@ -19,7 +19,9 @@ def test_known_and_unknown_identities_get_the_same_answer(harness: Harness, kind
     known = harness.client.post("/v1/requests", json={"type": kind, "email": shop.ALICE})
     unknown = harness.client.post("/v1/requests", json={"type": kind, "email": UNKNOWN})
     assert known.status_code == unknown.status_code == 202
-    strip = lambda body: {k: v for k, v in body.items() if k not in VARIABLE}  # noqa: E731
+    def strip(body: dict[str, object]) -> dict[str, object]:
+        return {k: v for k, v in body.items() if k not in VARIABLE}
+
     assert strip(known.json()) == strip(unknown.json())
     assert set(known.json()) == set(unknown.json())
     assert known.headers.keys() == unknown.headers.keys()
@@ -38,15 +40,25 @@ def test_mail_to_unknown_addresses_says_the_same(harness: Harness) -> None:
 
 
 def test_intake_takes_as_long_for_unknown_identities(harness: Harness) -> None:
+    """Medians over interleaved tries: load on the machine hits both alike, so only a real gap shows.
+
+    Intake does the same work whoever asks (it never touches the data stores), so the
+    medians differ only by noise; the bound is generous (half again, or 3 ms) so a busy
+    two-core machine does not fail it, while a lookup in the stores would still show.
+    """
     times: dict[str, list[float]] = {shop.ALICE: [], UNKNOWN: []}
-    harness.client.post("/v1/requests", json={"type": "access", "email": shop.ALICE})  # warm up
-    for _ in range(8):
-        for email in (shop.ALICE, UNKNOWN):  # interleaved, so load on the machine hits both alike
+    for email in (shop.ALICE, UNKNOWN):  # warm up both paths
+        harness.client.post("/v1/requests", json={"type": "access", "email": email})
+    for round_ in range(20):
+        order = (shop.ALICE, UNKNOWN) if round_ % 2 else (UNKNOWN, shop.ALICE)
+        for email in order:
             start = time.perf_counter()
-            harness.client.post("/v1/requests", json={"type": "access", "email": email})
+            answer = harness.client.post("/v1/requests", json={"type": "access", "email": email})
             times[email].append(time.perf_counter() - start)
+            assert answer.status_code == 202
     known, unknown = statistics.median(times[shop.ALICE]), statistics.median(times[UNKNOWN])
-    assert abs(known - unknown) < max(known, unknown) * 0.5, (known, unknown)
+    slower, faster = max(known, unknown), min(known, unknown)
+    assert slower <= faster * 1.5 or slower - faster < 0.003, (known, unknown)
 
 
 def test_wrong_codes_answer_the_same_for_known_and_unknown(harness: Harness) -> None:

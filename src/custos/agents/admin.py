@@ -1,6 +1,6 @@
 """Admin endpoints for the trusted agents: list, add or change, suspend, resume, and the
-callback delivery log. Changing who is trusted is an admin's decision (``users:write``);
-reading needs ``requests:read``.
+callback delivery log. Changing who is trusted is an admin's decision (``agents:write``,
+held by the admin role alone); reading needs ``requests:read``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from custos.service.auth import Principal
 from custos.service.errors import InvalidRequestError, NotFoundError
 
 router = APIRouter(prefix="/v1/admin/agents", tags=["admin: authorized agents"])
-ManageAgents = Annotated[Principal, Depends(require("users:write"))]
+ManageAgents = Annotated[Principal, Depends(require("agents:write"))]
 
 
 class AgentPublic(BaseModel):
@@ -33,6 +33,7 @@ class AgentPublic(BaseModel):
     business_contact: str | None
     rate_limit_per_minute: int
     trust_claims: bool
+    callback_hosts: list[str]
     source: str
     active: bool
     paired: bool
@@ -60,8 +61,8 @@ def public(agent: Agent, paired: bool) -> AgentPublic:
         id=agent.id, name=agent.name, verify_key=agent.verify_key, web_url=agent.web_url,
         identity_assurance_url=agent.identity_assurance_url, technical_contact=agent.technical_contact,
         business_contact=agent.business_contact, rate_limit_per_minute=agent.rate_limit_per_minute,
-        trust_claims=agent.trust_claims, source=agent.source, active=agent.active, paired=paired,
-        updated_at=agent.updated_at)
+        trust_claims=agent.trust_claims, callback_hosts=list(agent.callback_hosts or []), source=agent.source,
+        active=agent.active, paired=paired, updated_at=agent.updated_at)
 
 
 @router.get("")

@@ -1,6 +1,11 @@
 """Status callbacks (DRP 0.9.4 §2.03): every change of a request's DRP status is POSTed to the
 agent's ``status_callback``, retried with a growing delay, each attempt logged.
 
+Where callbacks may go is each agent's ``callback_hosts`` (SSRF protection): a URL outside
+the list is refused at intake, and a loopback, private or otherwise non-public address
+needs to be listed by name. The check is made again at each delivery, on the addresses
+the host resolves to then.
+
 ``sweep`` compares each open DRP request's status with the last one queued and queues a
 delivery when it changed (a newer delivery supersedes a pending older one: the agent
 wants the latest status); ``deliver`` posts the due deliveries. ``run_pending`` does both,
@@ -9,14 +14,19 @@ and ``CallbackRunner`` runs it in a background thread of the service.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import re
+import socket
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
 
-from custos.agents.models import AgentRequest, CallbackDelivery
+from custos.agents.models import Agent, AgentRequest, CallbackDelivery
 from custos.agents.status import FINAL, status_of
 from custos.service import audit
 from custos.service.context import Service
@@ -28,6 +38,71 @@ FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=6)
 MAX_ATTEMPTS = 10
 TIMEOUT_SECONDS = 10.0
+
+
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_HOST = re.compile(rf"^(\*\.)?{_LABEL}(\.{_LABEL})*$")
+_LOCAL_NAMES = ("localhost", "localhost.localdomain")
+
+
+def valid_host_pattern(pattern: str) -> bool:
+    """Whether ``pattern`` is a host name, ``*.`` and a domain, or an IP address."""
+    if _literal(pattern) is not None:
+        return True
+    return len(pattern) <= 253 and bool(_HOST.match(pattern))
+
+
+def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def _listed(host: str, patterns: Sequence[str]) -> bool:
+    return any(host == p or (p.startswith("*.") and host.endswith(p[1:])) for p in patterns)
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)
+    address = mapped or address
+    return address.is_global and not address.is_multicast
+
+
+def callback_refusal(hosts: Sequence[str], url: str) -> str | None:
+    """Why ``url`` may not receive an agent's callbacks given its ``hosts``, or ``None``."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if not host:
+        return "status_callback names no host"
+    if _listed(host, hosts):
+        return None
+    if hosts:
+        return f"status_callback host {host[:100]} is not one of the callback hosts listed for this agent"
+    literal = _literal(host)
+    if (literal is not None and not _public(literal)) or host in _LOCAL_NAMES or host.endswith(".localhost"):
+        return "status_callback names a loopback or private address; list the host for this agent to allow it"
+    return None
+
+
+def _resolution_refusal(hosts: Sequence[str], url: str) -> str | None:
+    """``callback_refusal``, and then the addresses the host resolves to now."""
+    refusal = callback_refusal(hosts, url)
+    if refusal is not None:
+        return refusal
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if _listed(host, hosts) or _literal(host) is not None:
+        return None
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (OSError, ValueError):
+        return None  # the delivery itself fails and is retried
+    for *_, sockaddr in found:
+        address = _literal(str(sockaddr[0]).split("%")[0])
+        if address is not None and not _public(address):
+            return f"refused: {host[:100]} resolves to a non-public address"
+    return None
 
 
 def backoff(attempts: int) -> timedelta:
@@ -98,14 +173,18 @@ def deliver(service: Service, client: httpx.Client | None = None) -> int:
 
 def _attempt(service: Service, http: httpx.Client, delivery: CallbackDelivery) -> None:
     code: int | None = None
-    error: str | None = None
-    try:
-        answer = http.post(delivery.url, json=delivery.body)
-        code = answer.status_code
-        if not 200 <= code < 300:
-            error = f"HTTP {code}"
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+    with service.plane.read() as session:
+        agent = session.get(Agent, delivery.agent_id)
+        hosts = list(agent.callback_hosts or []) if agent is not None else []
+    error = _resolution_refusal(hosts, delivery.url)
+    if error is None:
+        try:
+            answer = http.post(delivery.url, json=delivery.body)
+            code = answer.status_code
+            if not 200 <= code < 300:
+                error = f"HTTP {code}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
     moment = service.clock()
     with service.plane.write() as session:
         stored = session.get(CallbackDelivery, delivery.id)

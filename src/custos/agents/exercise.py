@@ -6,8 +6,13 @@
 - Verified claims that match the stores count toward the rule's verification level; when
   they reach it the request is verified by the agent, otherwise the person confirms it
   on the privacy center (``need_user_verification``) with the code mailed to them.
-- Requests to know are held to the rule set's frequency limit (``too_many_requests``).
-- ``sale:opt_in`` has no Custos request type: it is recorded (audited) and fulfilled.
+- Requests the agent's claims verify are held to the rule set's frequency limit by the
+  workflow (``too_many_requests``).
+- A request refused as it arrives (``outside_jurisdiction``, or a type the rule set does not
+  provide for: ``claim_not_covered``) is an ordinary Custos request, ``denied``.
+- ``sale:opt_in`` is an ``opt_in_sale_sharing`` request: the consent to sale and sharing is
+  recorded in the consent store and the request completed at once.
+- The Custos request and its DRP record are written in one transaction.
 """
 
 from __future__ import annotations
@@ -18,27 +23,25 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
+from custos.agents import callbacks
 from custos.agents import claims as claim_rules
 from custos.agents.admission import Admitted
-from custos.agents.models import AgentRequest
-from custos.rules import (
-    RequestNotCoveredError,
-    RequestType,
-    VerificationLevel,
-    check_frequency,
-    rule_set,
-)
+from custos.agents.models import Agent, AgentRequest
+from custos.consent import Choice, Consent, link
+from custos.consent.records import record_in
+from custos.rules import RequestNotCoveredError, RequestType, RuleSet, VerificationLevel
 from custos.service import audit, workflow
 from custos.service.context import Service
 from custos.service.errors import InvalidRequestError
 from custos.service.verification import POINTS
-from custos.store import Identity, Request
+from custos.store import Job, Request, RequestResult
 
 DRP_VERSION = "0.9.4"
-EXERCISES: dict[str, str | None] = {
+EXERCISES: dict[str, str] = {
     "sale:opt_out": RequestType.OPT_OUT_SALE_SHARING.value,
-    "sale:opt_in": None,
+    "sale:opt_in": RequestType.OPT_IN_SALE_SHARING.value,
     "deletion": RequestType.ERASURE.value,
     "access": RequestType.ACCESS.value,
     "access:categories": RequestType.CATEGORIES.value,
@@ -47,6 +50,8 @@ EXERCISES: dict[str, str | None] = {
 # Spellings of earlier drafts, still sent by the reference agent.
 ALIASES = {"sale:opt-out": "sale:opt_out", "sale:opt-in": "sale:opt_in"}
 REGIMES = ("ccpa", "voluntary")
+# The consent purposes an opt-in to sale grants (custos.consent.purposes.OPT_OUT_RIGHTS).
+OPT_IN_PURPOSES = ("sale", "sharing")
 
 
 class ExerciseError(ValueError):
@@ -98,52 +103,114 @@ def read(message: dict[str, Any]) -> Exercise:
     return Exercise(str(exercise), regime, agent_request_id, callback, claims)
 
 
+def admissible(agent: Agent, exercise: Exercise) -> None:
+    """``ExerciseError`` when ``exercise`` may not be taken from ``agent`` (its callback host)."""
+    if exercise.status_callback is not None:
+        refusal = callbacks.callback_refusal(agent.callback_hosts or [], exercise.status_callback)
+        if refusal is not None:
+            raise ExerciseError(refusal)
+
+
 def submit(service: Service, admitted: Admitted, exercise: Exercise) -> AgentRequest:
-    """Record the request (a Custos request where one applies) and return its DRP record."""
+    """Record the Custos request and its DRP record, in one transaction, and return the record."""
     agent = admitted.agent
     kind = EXERCISES[exercise.exercise]
     jurisdiction = _jurisdiction(service, exercise.regime)
-    if jurisdiction is None:
-        return _final(service, admitted, exercise, "denied", "outside_jurisdiction",
-                      "this business does not answer requests under the CCPA")
-    if kind is None:
-        return _final(service, admitted, exercise, "fulfilled", None,
-                      "the opt-in to the sale of personal information was recorded")
-    rules = service.rule_set(jurisdiction)
-    try:
-        rules.rule(RequestType(kind))
-    except RequestNotCoveredError as exc:
-        return _final(service, admitted, exercise, "denied", "claim_not_covered", exc.message)
-    level = workflow.required_level(service, rules, RequestType(kind))
-    verified = level is VerificationLevel.NONE or (
-        agent.trust_claims and _claims_suffice(service, exercise.claims, level))
-    if verified and not _frequency_allows(service, exercise.claims, kind, jurisdiction):
-        return _final(service, admitted, exercise, "denied", "too_many_requests",
-                      "the law does not oblige the business to answer more requests to know in this period")
-    if not verified and not exercise.claims.email:
-        raise ExerciseError("this request needs the person to confirm it: give their email claim")
+    record = AgentRequest(
+        agent_id=agent.id, agent_request_id=exercise.agent_request_id, exercise=exercise.exercise,
+        regime=exercise.regime, status_callback=exercise.status_callback)
     permission = json.dumps({"agent": agent.id, "message_sha256": admitted.digest,
                              "power_of_attorney": exercise.claims.power_of_attorney})
     intake = workflow.Intake(
-        type=kind, identities=exercise.claims.identities(), jurisdiction=jurisdiction, source="agent",
-        agent_id=agent.id, agent_permission=permission,
-        pre_verified=verified and level is not VerificationLevel.NONE)
+        type=kind, identities=exercise.claims.identities(), jurisdiction=jurisdiction or exercise.regime,
+        source="agent", agent_id=agent.id, agent_permission=permission)
+    rules = service.rule_set(jurisdiction) if jurisdiction is not None else None
+    if rules is None or not rules.covers(kind):
+        code, reason = "outside_jurisdiction", "this business does not answer requests under the CCPA"
+        if rules is not None:
+            code, reason = "claim_not_covered", _not_covered(rules, kind)
+        verified_by_agent = False
+
+        def refused(session: Session, request: Request) -> None:
+            write_record(session, record, request, verified_by_agent=verified_by_agent)
+
+        try:
+            _, mails = workflow.refuse_at_intake(service, intake, code=code, reason=reason, also=refused)
+        except InvalidRequestError as exc:
+            raise ExerciseError(exc.message) from None
+        workflow.send(service, mails)
+        return record
+    level = workflow.required_level(service, rules, RequestType(kind))
+    verified = level is VerificationLevel.NONE or (
+        agent.trust_claims and _claims_suffice(service, exercise.claims, level))
+    if not verified and not exercise.claims.email:
+        raise ExerciseError("this request needs the person to confirm it: give their email claim")
+    # Requests the agent's claims verify are held to the rule set's frequency limit by the workflow.
+    intake.pre_verified = verified and level is not VerificationLevel.NONE
+    opt_in = kind == RequestType.OPT_IN_SALE_SHARING.value
+    consent = Consent(service) if opt_in else None
+    version = consent.notice_version() if consent is not None else ""
+
+    def created(session: Session, request: Request) -> None:
+        write_record(session, record, request, verified_by_agent=intake.pre_verified)
+        if consent is not None and request.status == "in_progress":
+            _record_opt_in(session, service, consent, version, request, admitted)
+
     try:
-        request, _token, mails = workflow.create(service, intake)
+        request, _token, mails = workflow.create(service, intake, also=created)
     except InvalidRequestError as exc:
         raise ExerciseError(exc.message) from None
-    record = AgentRequest(
-        id=request.id, agent_id=agent.id, agent_request_id=exercise.agent_request_id, request_id=request.id,
-        exercise=exercise.exercise, regime=exercise.regime, status_callback=exercise.status_callback,
-        received_at=request.received_at)
-    with service.plane.write() as session:
-        session.add(record)
-        audit.append(session, "agent.request", actor=f"agent:{agent.id}", request_id=request.id,
-                     detail={"agent": agent.id, "exercise": exercise.exercise, "regime": exercise.regime,
-                             "verified_by_agent": intake.pre_verified,
-                             "agent_request_id": exercise.agent_request_id})
+    if consent is not None and request.status == "completed":
+        link(consent, _consent_subject(request), exercise.claims.identities(), actor=f"agent:{agent.id}")
     workflow.send(service, mails)
     return record
+
+
+def write_record(session: Session, record: AgentRequest, request: Request, *, verified_by_agent: bool) -> None:
+    """Write the DRP record of ``request`` in the transaction that creates it."""
+    record.id = record.request_id = request.id
+    record.received_at = request.received_at
+    session.add(record)
+    audit.append(session, "agent.request", actor=f"agent:{record.agent_id}", request_id=request.id,
+                 at=request.received_at,
+                 detail={"agent": record.agent_id, "exercise": record.exercise, "regime": record.regime,
+                         "verified_by_agent": verified_by_agent, "agent_request_id": record.agent_request_id})
+
+
+def _not_covered(rules: RuleSet, kind: str) -> str:
+    try:
+        rules.rule(kind)
+    except RequestNotCoveredError as exc:
+        return exc.message
+    return f"{rules.key} does not provide for {kind} requests"
+
+
+def _consent_subject(request: Request) -> str:
+    return f"drp:{request.id}"
+
+
+def _record_opt_in(
+    session: Session, service: Service, consent: Consent, version: str, request: Request, admitted: Admitted,
+) -> None:
+    """Record the opt-in as the person's consent to sale and sharing, and complete the request."""
+    actor = f"agent:{admitted.agent.id}"
+    subject = _consent_subject(request)
+    record_in(session, consent, Choice(
+        subject=subject, choices=dict.fromkeys(OPT_IN_PURPOSES, True), method="agent", notice_version=version,
+        evidence={"agent": admitted.agent.id, "request_id": request.id, "message_sha256": admitted.digest}),
+        actor=actor)
+    moment = service.clock()
+    result = {"recorded": request.type, "consent_subject": subject, "purposes": list(OPT_IN_PURPOSES)}
+    session.add(RequestResult(
+        request_id=request.id, kind=request.type, status="recorded", row_count=0, residual_ok=None, collections={},
+        result_encrypted=service.vault.encrypt_json(result), created_at=moment))
+    audit.append(session, "request.result", actor="system", request_id=request.id, at=moment,
+                 detail={"kind": request.type, "status": "recorded", "rows": 0, "residual_ok": None,
+                         "collections": {}, "consent_subject": subject})
+    # The choice is recorded here, so the queued engine run has nothing left to do.
+    session.execute(sa.update(Job).where(Job.request_id == request.id, Job.kind == "execute",
+                                         Job.status == "queued").values(status="done", updated_at=moment))
+    workflow.transition(session, service, request, "completed", actor=actor, rows=0)
 
 
 def _jurisdiction(service: Service, regime: str | None) -> str | None:
@@ -157,33 +224,3 @@ def _claims_suffice(service: Service, claims: claim_rules.Claims, level: Verific
     if points < POINTS[level]:
         return False
     return level is not VerificationLevel.THREE_POINTS_SIGNED or bool(claims.power_of_attorney)
-
-
-def _frequency_allows(service: Service, claims: claim_rules.Claims, kind: str, jurisdiction: str) -> bool:
-    rules = rule_set(jurisdiction)
-    kinds = sorted(k.value for k in rules.counted_together(kind))
-    subject = claims.subject()
-    hashes = [service.vault.lookup_hash(k, v) for k, values in subject.identities.items() for v in values]
-    with service.plane.read() as session:
-        earlier = session.scalars(sa.select(Request.received_at).join(Identity).where(
-            Identity.value_hmac.in_(hashes), Request.type.in_(kinds),
-            Request.status.not_in(("cancelled", "denied"))).distinct()).all()
-    return check_frequency(kind, rules, list(earlier), service.clock()).allowed
-
-
-def _final(
-    service: Service, admitted: Admitted, exercise: Exercise, status: str, reason: str | None, details: str,
-) -> AgentRequest:
-    moment = service.clock()
-    record = AgentRequest(
-        agent_id=admitted.agent.id, agent_request_id=exercise.agent_request_id, exercise=exercise.exercise,
-        regime=exercise.regime, status_callback=exercise.status_callback, final_status=status,
-        final_reason=reason, processing_details=details, received_at=moment)
-    with service.plane.write() as session:
-        session.add(record)
-        session.flush()
-        audit.append(session, "agent.request", actor=f"agent:{admitted.agent.id}", at=moment,
-                     detail={"agent": admitted.agent.id, "drp_request": record.id, "exercise": exercise.exercise,
-                             "regime": exercise.regime, "status": status, "reason": reason,
-                             "agent_request_id": exercise.agent_request_id})
-    return record

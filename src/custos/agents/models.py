@@ -2,9 +2,9 @@
 DRP requests and status callbacks.
 
 They live on ``custos.store.Base`` and are created by the ``agents_0001`` migration.
-A DRP request shares its id with the ordinary Custos request it became; a request refused
-at intake (outside the jurisdiction, over the legal frequency) or one with no Custos
-counterpart (``sale:opt_in``) keeps its final status here.
+A DRP request shares its id with the ordinary Custos request it became, and is written in
+the same transaction. Requests refused at intake are ordinary (denied) Custos requests
+too; ``final_status`` is kept for DRP records made before that, which have none.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ class Agent(Base):
     business_contact: Mapped[str | None] = mapped_column(sa.String(320))
     rate_limit_per_minute: Mapped[int] = mapped_column(sa.Integer, default=60)
     trust_claims: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    # Hosts its status callbacks may go to (empty: any public host); added by agents_0002.
+    callback_hosts: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     source: Mapped[str] = mapped_column(sa.String(16))  # file | admin
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -73,7 +75,7 @@ class AgentRequest(Base):
     exercise: Mapped[str] = mapped_column(sa.String(32))
     regime: Mapped[str | None] = mapped_column(sa.String(32))
     status_callback: Mapped[str | None] = mapped_column(sa.String(1000))
-    # Final status of a DRP request without a Custos counterpart (refused at intake, opt-in).
+    # Final status of a DRP request without a Custos counterpart (records made before agents_0002).
     final_status: Mapped[str | None] = mapped_column(sa.String(24))
     final_reason: Mapped[str | None] = mapped_column(sa.String(32))
     processing_details: Mapped[str | None] = mapped_column(sa.Text)

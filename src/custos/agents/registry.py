@@ -4,7 +4,8 @@ admin console, and paired with bearer tokens.
 The file is YAML or TOML (by its extension) with a ``business`` section (this company's
 DRP identity) and an ``agents`` list; unknown keys are an error. At start the file's
 agents are written to the store (``source: file``); agents added through the admin
-endpoints are ``source: admin``. Suspending an agent revokes its tokens.
+endpoints are ``source: admin``. Suspending an agent revokes its tokens. An agent's
+``callback_hosts`` limit where its status callbacks may go (``custos.agents.callbacks``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,21 @@ class AgentEntry(BaseModel):
     business_contact: str | None = Field(None, max_length=320)
     rate_limit_per_minute: int = Field(60, ge=1, le=100_000)
     trust_claims: bool = Field(True, description="the agent's verified claims count toward verification")
+    callback_hosts: list[str] = Field(
+        default_factory=list, max_length=50,
+        description="hosts its status_callback URLs may name (a leading *. allows subdomains); empty: any "
+                    "public host. Loopback and private addresses need to be listed.")
+
+    @field_validator("callback_hosts")
+    @classmethod
+    def _hosts(cls, hosts: list[str]) -> list[str]:
+        from custos.agents.callbacks import valid_host_pattern
+
+        cleaned = [host.strip().lower().rstrip(".") for host in hosts]
+        for host in cleaned:
+            if not valid_host_pattern(host):
+                raise ValueError(f"{host[:60]!r} is not a host name, *.domain or IP address")
+        return cleaned
 
     @field_validator("verify_key")
     @classmethod

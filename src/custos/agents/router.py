@@ -126,6 +126,7 @@ async def exercise_rights(http: Request) -> Response:
     try:
         admitted = await run_in_threadpool(admit, service, agent, body, business_id)
         asked = exercise.read(admitted.claims)
+        exercise.admissible(admitted.agent, asked)
         await run_in_threadpool(remember, service, admitted)
         record = await run_in_threadpool(exercise.submit, service, admitted, asked)
     except Refused:

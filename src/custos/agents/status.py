@@ -7,7 +7,7 @@ Custos' own lifecycle.
 | identity_unverified | in_progress / need_user_verification (``user_verification_url``), expired after its window |
 | verified, approved, in_progress, failed | in_progress with ``expected_by`` (the legal due date) |
 | completed | fulfilled (``results_url`` for access), or denied / no_match when nothing was held |
-| denied | denied / too_many_requests, insuf_verification, claim_not_covered or other |
+| denied | denied / the code it was refused with at intake (outside_jurisdiction, claim_not_covered), too_many_requests, insuf_verification, claim_not_covered or other |
 | cancelled | revoked |
 """
 
@@ -110,7 +110,11 @@ def _completed(service: Service, session: Session, request: Request) -> dict[str
 def _denial_reason(session: Session, request: Request) -> str:
     actions = {entry.action: entry.detail for entry in session.scalars(
         sa.select(AuditEntry).where(AuditEntry.request_id == request.id,
-                                    AuditEntry.action.in_(("request.frequency", "verification.checked"))))}
+                                    AuditEntry.action.in_(("request.frequency", "verification.checked",
+                                                           "request.refused_at_intake"))))}
+    refused = actions.get("request.refused_at_intake")
+    if refused is not None and refused.get("code") in REASONS:
+        return str(refused["code"])
     frequency = actions.get("request.frequency")
     if frequency is not None and not frequency.get("allowed", True):
         return "too_many_requests"

@@ -1,4 +1,4 @@
-"""Commands of the rights-request service: serve, worker, audit verify, user and API-key creation."""
+"""Commands of the rights-request service: serve, worker, audit verify, users, API keys, request purges."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
     app.add_typer(user_app, name="user")
     app.add_typer(key_app, name="apikey")
+    requests_app = typer.Typer(help="Rights-request records.", no_args_is_help=True)
+    app.add_typer(requests_app, name="requests")
 
     @app.command()
     @user_errors
@@ -49,7 +51,9 @@ def register(app: typer.Typer) -> None:
         once: Annotated[bool, typer.Option("--once", help="Run the jobs due now, then exit.")] = False,
         concurrency: Annotated[int, typer.Option(help="Celery worker threads.", min=1, max=64)] = 1,
     ) -> None:
-        """Run queued jobs: a Celery worker when CUSTOS_BROKER_URL is set, else a polling loop."""
+        """Run queued jobs and deliver agent status callbacks: a Celery worker when
+        CUSTOS_BROKER_URL is set, else a polling loop."""
+        from custos.agents import callbacks
         from custos.service import Service
         from custos.service.jobs import run_pending
 
@@ -67,6 +71,9 @@ def register(app: typer.Typer) -> None:
                 ran = run_pending(service)
                 if ran:
                     typer.echo(f"ran {ran} job(s)", err=True)
+                sent = callbacks.run_pending(service)
+                if sent:
+                    typer.echo(f"attempted {sent} agent callback(s)", err=True)
                 if once:
                     return
                 time.sleep(0.5)
@@ -133,3 +140,29 @@ def register(app: typer.Typer) -> None:
         finally:
             service.close()
         typer.echo(key)
+
+    @requests_app.command("purge")
+    @user_errors
+    def requests_purge(
+        older_than: Annotated[str, typer.Option(
+            "--older-than", help="Age of the requests to purge: 730d, 24m or 2y. A request is purged only once "
+                                 "its rule set's record-keeping period (CCPA: 24 months) is over too.")],
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, change nothing.")] = False,
+    ) -> None:
+        """Remove the identities of decided requests past their keeping period; the audit log keeps its entries."""
+        from custos.service import Service
+        from custos.service.errors import ServiceError
+        from custos.service.retention import Period, purge
+
+        try:
+            period = Period.parse(older_than)
+        except ServiceError as exc:
+            raise typer.BadParameter(exc.message, param_hint="--older-than") from None
+        service = Service(get_settings())
+        try:
+            report = purge(service, period, dry_run=dry_run)
+        finally:
+            service.close()
+        verb = "would purge" if dry_run else "purged"
+        typer.echo(f"{verb} {report.purged} request(s) received before {report.cutoff:%Y-%m-%d}; "
+                   f"{report.kept_for_rules} kept for their record-keeping period")

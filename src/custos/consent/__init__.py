@@ -40,20 +40,26 @@ def install(app: FastAPI, *, settings: ConsentSettings | None = None) -> None:
     """Add consent to the service's ``app`` (built by ``custos.service.app.create_app``)."""
     consent = attach(app, settings)
     app.include_router(consent_router)
+    # The banner's calls are the busiest on the app: match them first. No other route
+    # shares their paths, so the order changes nothing else.
+    app.router.routes.insert(0, app.router.routes.pop())
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="consent-static")
-    if not consent.settings.webhook_worker:
-        return
     inner = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
-        dispatcher = Dispatcher(consent)
-        dispatcher.start()
+        dispatcher = Dispatcher(consent) if consent.settings.webhook_worker else None
+        if dispatcher:
+            dispatcher.start()
         try:
             async with inner(application) as state:
-                yield state
+                try:
+                    yield state
+                finally:
+                    consent.stop()  # writes what is queued before the service closes its store
         finally:
-            dispatcher.stop()
+            if dispatcher:
+                dispatcher.stop()
 
     app.router.lifespan_context = lifespan
 

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from datetime import date
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 
+from custos.consent.cache import StateCache
 from custos.consent.purposes import ConsentPurpose, consent_purposes
 from custos.consent.settings import ConsentSettings
 from custos.errors import CustosError
 from custos.service.context import Service
+
+if TYPE_CHECKING:
+    from custos.consent.submission import Recorder
+    from custos.service.security import RateLimiter
 
 _NOTICE_TTL = 300.0
 
@@ -27,6 +34,26 @@ class Consent:
         self._purposes: list[ConsentPurpose] | None = None
         self.wake: threading.Event = threading.Event()  # set when a webhook delivery is queued
         self.endpoint_cache: tuple[float, list[tuple[str, list[str]]]] | None = None
+        self.states = _states_of(service, self.settings.state_cache_seconds)
+        self._recorder: Recorder | None = None
+        self.limiter: RateLimiter | None = None
+
+    @property
+    def recorder(self) -> Recorder:
+        """The writer that groups concurrent choices into one transaction (started on first use)."""
+        with self._lock:
+            if self._recorder is None:
+                from custos.consent.submission import Recorder
+
+                self._recorder = Recorder(self)
+            return self._recorder
+
+    def stop(self) -> None:
+        """Write what is queued and stop the writer."""
+        with self._lock:
+            recorder, self._recorder = self._recorder, None
+        if recorder is not None:
+            recorder.stop()
 
     @property
     def purposes(self) -> list[ConsentPurpose]:
@@ -74,13 +101,27 @@ class Consent:
         return current, known
 
 
+_STATES: weakref.WeakKeyDictionary[Service, StateCache] = weakref.WeakKeyDictionary()
+_STATES_LOCK = threading.Lock()
+
+
+def _states_of(service: Service, ttl: float) -> StateCache:
+    """One state cache per service, shared by every ``Consent`` built on it, so a choice
+    recorded through any of them (an agent's opt-out, a rights request) drops stale entries."""
+    with _STATES_LOCK:
+        found = _STATES.get(service)
+        if found is None:
+            found = _STATES[service] = StateCache(ttl)
+        return found
+
+
 def _rendered_version(service: Service, today: date) -> str:
     from custos.notice import render_notice
 
     return render_notice(service.datamap, "html", today).version
 
 
-def get_consent(request: Request) -> Consent:
+async def get_consent(request: Request) -> Consent:
     consent: Consent = request.app.state.consent
     return consent
 

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from custos.store import AppendOnlyError, Base, UTCDateTime, new_id
 
-METHODS = ("banner", "form", "api", "gpc", "dnt", "double_opt_in", "unsubscribe", "preference_center")
+METHODS = ("banner", "form", "api", "gpc", "dnt", "gpp", "double_opt_in", "unsubscribe", "preference_center")
+AGE_BANDS = ("under_13", "13_15", "16_plus")
+MINOR_BANDS = ("under_13", "13_15")
 
 
 class ConsentEvent(Base):
@@ -51,6 +53,20 @@ class SubjectLink(Base):
     identity_kind: Mapped[str] = mapped_column(sa.String(64))
     identity_hmac: Mapped[str] = mapped_column(sa.String(64), index=True)
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SubjectAge(Base):
+    """An age band declared for a subject; the newest declaration holds. Rows are never changed."""
+
+    __tablename__ = "consent_subject_ages"
+    __table_args__ = (sa.Index("ix_consent_subject_ages_subject", "subject", "id"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(sa.String(100))
+    age_band: Mapped[str] = mapped_column(sa.String(16))  # under_13 | 13_15 | 16_plus
+    declared_by: Mapped[str] = mapped_column(sa.String(16))  # self | parent | site
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    audit_seq: Mapped[int | None] = mapped_column(sa.Integer)
 
 
 class EmailContact(Base):
@@ -111,11 +127,13 @@ class WebhookDelivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+@event.listens_for(SubjectAge, "before_update")
 @event.listens_for(ConsentEvent, "before_update")
 def _refuse_update(*_: object) -> None:
     raise AppendOnlyError("consent events are append-only; a new choice is a new event")
 
 
+@event.listens_for(SubjectAge, "before_delete")
 @event.listens_for(ConsentEvent, "before_delete")
 def _refuse_delete(*_: object) -> None:
     raise AppendOnlyError("consent events are append-only; they are never deleted")

@@ -23,6 +23,27 @@ class ConsentCreate(BaseModel):
     notice_version: str | None = Field(None, pattern=VERSION_PATTERN,
                                        description="the notice version shown; default: the current one")
     gpc: bool = Field(False, description="navigator.globalPrivacyControl as the page read it")
+    gpp: str | None = Field(None, max_length=4096,
+                            description="an IAB GPP string; opt-outs of sale, sharing or targeted advertising in "
+                                        "its US sections (usnat, usca, usva, usco, usct) are honored. "
+                                        "A TCF string is refused.")
+    age_band: Literal["under_13", "13_15", "16_plus"] | None = Field(
+        None, description="the age band the person (or a parent) declared; under 16, selling or sharing "
+                          "needs an opt-in confirmed in two steps")
+    confirmation: str | None = Field(None, max_length=2000,
+                                     description="the token of the first step of a minor's opt-in")
+    confirmed_by: Literal["self", "parent"] | None = Field(
+        None, description="who confirms the second step: the person (13 to 15) or a parent (under 13)")
+
+
+class ConfirmationPublic(BaseModel):
+    """A minor's opt-in that is not recorded yet: send it again with ``token`` and ``confirmed_by``."""
+
+    purposes: list[str]
+    age_band: str
+    confirmed_by: Literal["self", "parent"]
+    token: str
+    expires_at: datetime
 
 
 class PurposeStatePublic(BaseModel):
@@ -42,6 +63,13 @@ class ConsentPublic(BaseModel):
     gpc_honored: bool = False
     notice_version: str
     recorded: int = 0
+    ask_again_after: dict[str, datetime] = Field(
+        default_factory=dict,
+        description="opted-out purposes the banner must not ask about again before the given time "
+                    "(12 months after the opt-out, CCPA 1798.135(c)(4))")
+    age_band: str | None = None
+    confirmation_required: ConfirmationPublic | None = None
+    gpp_opt_outs: list[str] = Field(default_factory=list, description="purposes turned off by the gpp string")
 
 
 class SubjectLinkCreate(BaseModel):
@@ -75,6 +103,8 @@ class BannerConfig(BaseModel):
     notice_url: str
     honor_dnt: bool
     endpoint: str
+    reask_days: int = Field(365, description="after an opt-out, days before the banner may ask to opt back in; "
+                                             "GET /v1/consent gives the exact time per purpose (ask_again_after)")
 
 
 class WebhookCreate(BaseModel):

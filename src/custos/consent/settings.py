@@ -34,3 +34,19 @@ class ConsentSettings(BaseSettings):
         "2026-01-01", pattern=r"^\d{4}-\d{2}-\d{2}$",
         description="the lastUpdate date published in /.well-known/gpc.json",
     )
+    rate_limit_per_minute: int = Field(
+        120, ge=1, description="calls per minute and client address to the public consent and email endpoints "
+        "(a page load of the banner makes up to three)",
+    )
+    state_cache_seconds: float = Field(
+        30.0, ge=0, description="how long a subject's current state is served from memory; "
+        "0 turns the cache off (choices written by another process show after at most this long)",
+    )
+    batch_max: int = Field(256, ge=1, le=5000, description="choices written together in one transaction at most")
+    batch_wait_ms: float = Field(
+        5.0, ge=0, le=50, description="how long the writer waits for more choices before a transaction",
+    )
+    reask_days: int = Field(
+        365, ge=365, le=3650,
+        description="after an opt-out, days before the banner may ask to opt back in (CCPA 1798.135(c)(4))",
+    )

@@ -45,6 +45,7 @@ class RequestType(StrEnum):
     RESTRICTION = "restriction"
     OBJECTION = "objection"
     OPT_OUT_SALE_SHARING = "opt_out_sale_sharing"
+    OPT_IN_SALE_SHARING = "opt_in_sale_sharing"
     LIMIT_SENSITIVE = "limit_sensitive"
     WITHDRAW_CONSENT = "withdraw_consent"
     APPEAL = "appeal"

@@ -84,6 +84,7 @@ def create_app(
 
         install_agents(app)
         install_consent(app)
+        service.consent = getattr(app.state, "consent", None)
     if pages:
         from custos.service.pages import center_router, console_router
 

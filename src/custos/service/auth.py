@@ -1,6 +1,7 @@
 """Who may use the admin endpoints: console users (argon2 passwords, roles) and API keys (scopes).
 
-Roles map to scopes: ``admin`` has all; ``operator`` reads and decides requests and reads
+Roles map to scopes: ``admin`` has all (``agents:write``, who is trusted as an authorized
+agent, is the admin's alone); ``operator`` reads and decides requests and reads
 the audit log; ``auditor`` only reads. An API key carries scopes directly. Console
 sessions are signed cookies (``custos_session``); a state-changing call made with a
 session cookie must carry the matching CSRF token in ``X-CSRF-Token`` (or a form field).
@@ -22,7 +23,7 @@ from custos.service.errors import AuthenticationError, ConflictError, InvalidReq
 from custos.service.vault import same, sha256_hex
 from custos.store import ApiKey, User
 
-SCOPES = ("requests:read", "requests:write", "audit:read", "opendsr", "users:write")
+SCOPES = ("requests:read", "requests:write", "audit:read", "opendsr", "users:write", "agents:write")
 ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset(SCOPES),
     "operator": frozenset({"requests:read", "requests:write", "audit:read"}),

@@ -4,6 +4,8 @@ The job table stays the source of truth: a Celery message only wakes a worker, w
 then claims due jobs from the control-plane store exactly as the in-process runner does
 (so a lost or duplicated message loses or repeats no work). ``custos serve`` sends the
 wake-up after each commit that queued a job; retries are woken after their delay.
+Authorized agents' status callbacks follow the requests' state rather than a queue, so
+the worker also runs their sweep-and-deliver loop in a background thread.
 """
 
 from __future__ import annotations
@@ -60,6 +62,13 @@ def _catch_up(sender: Any = None, **_: Any) -> None:
 
 
 def run_worker(settings: Settings, concurrency: int = 1) -> None:
-    """Start a Celery worker in this process (blocks)."""
+    """Start a Celery worker in this process (blocks), delivering agent callbacks beside it."""
+    from custos.agents.callbacks import CallbackRunner
+
     app = make_celery(settings)
-    app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"])
+    runner = CallbackRunner(worker_service())
+    runner.start()
+    try:
+        app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"])
+    finally:
+        runner.stop()

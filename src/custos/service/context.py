@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from custos.config import Settings
 from custos.datamap import DataMap, load_datamap
@@ -48,6 +49,13 @@ class Service:
         self.wake: Callable[[float], None] | None = None
         self._datamap = datamap
         self._engine: Engine | None = None
+        # The consent store (``custos.consent.Consent``) once installed on the app: opt-outs
+        # and withdrawals made by request are recorded there too.
+        self.consent: Any = None
+        # Jurisdictions where a deletion request that cannot be verified is treated as an
+        # opt-out of sale and sharing (CUSTOS_UNVERIFIED_DELETION_OPT_OUT, comma-separated).
+        self.unverified_deletion_opt_out: frozenset[str] = frozenset(
+            key.strip().lower() for key in settings.unverified_deletion_opt_out.split(",") if key.strip())
 
     @property
     def datamap(self) -> DataMap:

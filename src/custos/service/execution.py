@@ -17,6 +17,7 @@ from custos.rules import RequestType
 from custos.service import audit, packages
 from custos.service.context import Service
 from custos.service.jobs import JobFailure
+from custos.service.preferences import record_choice
 from custos.service.workflow import (
     Mail,
     details_of,
@@ -31,7 +32,7 @@ from custos.store import Job, RequestResult
 
 PREFERENCES = frozenset({
     RequestType.RESTRICTION, RequestType.OBJECTION, RequestType.OPT_OUT_SALE_SHARING,
-    RequestType.LIMIT_SENSITIVE, RequestType.WITHDRAW_CONSENT,
+    RequestType.LIMIT_SENSITIVE, RequestType.WITHDRAW_CONSENT, RequestType.OPT_IN_SALE_SHARING,
 })
 ERASURE_DONE = frozenset({"completed", "nothing_found"})
 
@@ -78,7 +79,8 @@ def execute(service: Service, job: Job) -> None:
                       for c in correction.collections}
             status, rows, residual_ok = correction.status, sum(c.rows_changed for c in correction.collections), None
         elif kind in PREFERENCES:
-            result = {"recorded": kind.value, "identities": sorted(i.kind for i in request.identities)}
+            result = {"recorded": kind.value, "identities": sorted(i.kind for i in request.identities),
+                      **record_choice(service, request, kind, subject)}
             counts, status, rows, residual_ok = {}, "recorded", 0, None
         else:
             raise JobFailure(f"{kind.value} requests are decided by an operator, not run")

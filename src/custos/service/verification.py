@@ -38,6 +38,7 @@ from custos.service.errors import ConflictError, InvalidRequestError, RateLimite
 from custos.service.workflow import (
     Mail,
     details_of,
+    email_of,
     load,
     mail_context,
     proceed,
@@ -85,8 +86,6 @@ def code_mail(service: Service, request: Request, email: str, code: str) -> Mail
 
 def resend_code(service: Service, request_id: str) -> None:
     """Send a new code to the request's email while it awaits verification."""
-    from custos.service.workflow import email_of
-
     with service.plane.write() as session:
         request = load(session, request_id)
         if request.status != "identity_unverified":
@@ -109,6 +108,7 @@ def submit(
 ) -> Request:
     """Check the code, then the data points the request's level needs; move the request on."""
     mails: list[Mail] = []
+    opt_out_instead = False
     with service.plane.write() as session:
         request = load(session, request_id)
         if request.status != "identity_unverified":
@@ -134,10 +134,40 @@ def submit(
             attempt.outcome = "passed"
             failure = None
             _after_code(session, service, request, data_points or {}, declaration, mails)
+            opt_out_instead = session.info.pop("opt_out_instead", None) is not None
     if failure is not None:
         raise failure
     send(service, mails)
+    if opt_out_instead:
+        opt_out_for(service, request)
     return request
+
+
+def treats_as_opt_out(service: Service, request: Request) -> bool:
+    """Whether an unverifiable deletion request of this jurisdiction becomes an opt-out of sale and sharing."""
+    if request.type != RequestType.ERASURE.value or request.jurisdiction not in service.unverified_deletion_opt_out:
+        return False
+    return rule_set(request.jurisdiction).covers(RequestType.OPT_OUT_SALE_SHARING)
+
+
+def opt_out_for(service: Service, denied: Request) -> None:
+    """The opt-out of sale and sharing a denied, unverifiable deletion request is treated as.
+
+    Only the email whose code the person confirmed is used: nothing else was proven.
+    """
+    from custos.service.workflow import Intake, create
+
+    email = None
+    with service.plane.read() as session:
+        stored = load(session, denied.id)
+        email = email_of(service, stored)
+        source = stored.source
+    if email is None:
+        return
+    _made, _token, mails = create(service, Intake(
+        type=RequestType.OPT_OUT_SALE_SHARING.value, identities={"email": email},
+        jurisdiction=denied.jurisdiction, source=source, statement=f"instead of deletion request {denied.id}"))
+    send(service, mails)
 
 
 def _after_code(
@@ -167,9 +197,14 @@ def _after_code(
         request.verified_level = reached.value
         request.answered_as = RequestType.CATEGORIES.value
     else:
-        refuse(session, service, request, actor="system", mails=mails, exception=None,
-               reason="We could not verify your identity with the information given, so we cannot act "
-                      "on this request. You may make a new request with more information.")
+        reason = ("We could not verify your identity with the information given, so we cannot act "
+                  "on this request. You may make a new request with more information.")
+        if treats_as_opt_out(service, request):
+            reason += (" As the law provides, we have instead treated your request as a request to opt out "
+                       "of the sale and sharing of your personal information, and have recorded that "
+                       "choice (11 CCR §7022(d)).")
+            session.info["opt_out_instead"] = request.id
+        refuse(session, service, request, actor="system", mails=mails, exception=None, reason=reason)
         return
     transition(session, service, request, "verified", actor="subject", level=request.verified_level,
                answered_as=request.answered_as)

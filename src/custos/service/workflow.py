@@ -9,6 +9,7 @@ extension and verification level come from the jurisdiction's rule set.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +57,7 @@ LABELS = {
     RequestType.RESTRICTION: "restriction of processing",
     RequestType.OBJECTION: "objection",
     RequestType.OPT_OUT_SALE_SHARING: "opt-out of sale or sharing",
+    RequestType.OPT_IN_SALE_SHARING: "opt-in to sale or sharing",
     RequestType.LIMIT_SENSITIVE: "limit the use of sensitive information",
     RequestType.WITHDRAW_CONSENT: "withdrawal of consent",
     RequestType.APPEAL: "appeal",
@@ -163,11 +165,16 @@ def holds_sensitive_data(service: Service) -> bool:
     return False
 
 
-def create(service: Service, intake: Intake) -> tuple[Request, str, list[Mail]]:
+def create(
+    service: Service, intake: Intake, *, also: Callable[[Session, Request], None] | None = None,
+) -> tuple[Request, str, list[Mail]]:
     """Record a new request, acknowledge it, and start verification (or skip it where none is due).
 
     Returns the request, the subject's token (shown once; only its hash is kept) and the
     mail to send after commit. Nothing here depends on whether the identity is known.
+    A request verified by its sender (``pre_verified``) is held to the rule set's frequency
+    limit at once, as a verified one is. ``also`` writes what belongs with the request
+    (an adapter's own record) in the same transaction.
     """
     try:
         kind = RequestType(intake.type)
@@ -232,7 +239,8 @@ def create(service: Service, intake: Intake) -> tuple[Request, str, list[Mail]]:
             reason = "verified by the controller" if intake.pre_verified else "no verification required"
             transition(session, service, request, "verified", actor="system", reason=reason)
             request.verified_level = level.value
-            proceed(session, service, request, actor="system")
+            if not intake.pre_verified or _frequency_allows(session, service, request, mails):
+                proceed(session, service, request, actor="system")
         else:
             from custos.service import verification
 
@@ -240,7 +248,84 @@ def create(service: Service, intake: Intake) -> tuple[Request, str, list[Mail]]:
             assert email is not None
             code = verification.issue_code(session, service, request)
             mails.append(verification.code_mail(service, request, email, code))
+        if also is not None:
+            also(session, request)
     return request, token, mails
+
+
+def _frequency_allows(session: Session, service: Service, request: Request, mails: list[Mail]) -> bool:
+    """The frequency check a verified request gets, for one its sender verified."""
+    from custos.service import verification
+
+    return verification._frequency_allows(session, service, request, mails)
+
+
+def refuse_at_intake(
+    service: Service, intake: Intake, *, code: str, reason: str,
+    also: Callable[[Session, Request], None] | None = None,
+) -> tuple[Request, list[Mail]]:
+    """Record a request refused as it arrives (e.g. made under a law this organization does
+    not answer under) as an ordinary request, ``denied`` with ``reason``.
+
+    It is in the admin queue and the audit log like any other; ``code`` names the refusal
+    for machines (``outside_jurisdiction``, ``claim_not_covered``…). The rule set is the
+    intake's when the organization answers under it, else the organization's first; due
+    dates are left empty where that rule set does not provide for the request type.
+    Returns the request and the refusal mail to send after commit.
+    """
+    from custos.service.decisions import refuse
+
+    try:
+        kind = RequestType(intake.type)
+    except ValueError:
+        raise InvalidRequestError(f"unknown request type {intake.type!r}") from None
+    if intake.source not in SOURCES:
+        raise InvalidRequestError(f"unknown source {intake.source!r}")
+    if not code or not reason.strip():
+        raise InvalidRequestError("a refusal names its code and gives its reasons")
+    try:
+        subject = Subject.of(**{k: v for k, v in intake.identities.items() if v})
+    except IdentityError as exc:
+        raise InvalidRequestError(exc.message) from None
+    key = intake.jurisdiction if intake.jurisdiction in service.jurisdictions else None
+    rules = service.rule_set(key)
+    received = service.clock()
+    level = VerificationLevel.NONE
+    dates = DueDates(None, None, None, None)
+    if rules.covers(kind):
+        level = required_level(service, rules, kind)
+        dates = _in_utc(compute_due_dates(received, kind, rules))
+    mails: list[Mail] = []
+    with service.plane.write() as session:
+        request = Request(
+            type=kind.value, jurisdiction=rules.key, status="received", extended=False, source=intake.source,
+            agent_id=intake.agent_id,
+            agent_permission=(service.vault.encrypt_text(intake.agent_permission)
+                              if intake.agent_permission else None),
+            verification_level=level.value, needs_approval=False, received_at=received,
+            acknowledge_by=dates.acknowledge_by, respond_by=dates.respond_by,
+            extension_notice_by=dates.extension_notice_by, due_at=dates.due,
+            details=service.vault.encrypt_json({"corrections": intake.corrections, "statement": intake.statement}),
+            token_hash=sha256_hex(random_token()), external_id=intake.external_id,
+            callback_urls=intake.callback_urls or None,
+        )
+        for identity_kind, values in subject.identities.items():
+            for value in sorted(values):
+                request.identities.append(Identity(
+                    kind=identity_kind, value_encrypted=service.vault.encrypt_text(value),
+                    value_hmac=service.vault.lookup_hash(identity_kind, value)))
+        session.add(request)
+        session.flush()
+        audit.append(session, "request.received", actor=intake.source, request_id=request.id, at=received,
+                     detail={"type": kind.value, "jurisdiction": rules.key, "source": intake.source,
+                             "agent": intake.agent_id, "verification_level": level.value,
+                             "due_at": request.due_at, "asked_jurisdiction": intake.jurisdiction})
+        audit.append(session, "request.refused_at_intake", actor="system", request_id=request.id, at=received,
+                     detail={"code": code, "reason": reason})
+        refuse(session, service, request, reason=reason, exception=None, actor="system", mails=mails)
+        if also is not None:
+            also(session, request)
+    return request, mails
 
 
 def _utc(moment: datetime | None) -> datetime | None:

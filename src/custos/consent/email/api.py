@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from custos.consent.api import ConsentDep
 from custos.consent.cors import add_cors, preflight
 from custos.consent.email import contacts, suppression
 from custos.consent.email.headers import unsubscribe_headers
+from custos.consent.limits import email_limit
 from custos.consent.records import identity_hmac
 from custos.engine.subject import normalize_email
 from custos.service.api.deps import ReadRequests, WriteRequests
@@ -57,7 +58,7 @@ class HeadersQuery(BaseModel):
     topic: Topic | None = None
 
 
-@router.post("/subscriptions", status_code=202, responses=ERRORS)
+@router.post("/subscriptions", status_code=202, responses=ERRORS, dependencies=[Depends(email_limit)])
 def sign_up(body: SubscriptionCreate, request: Request, response: Response, consent: ConsentDep) -> dict[str, str]:
     """Start a double opt-in. The answer is the same whether or not the address is known."""
     add_cors(request, response, consent.settings)

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from custos.consent.api import ConsentDep
 from custos.consent.context import Consent
 from custos.consent.email import contacts, suppression, tokens
+from custos.consent.limits import email_limit
 from custos.consent.purposes import email_topics
 
 router = APIRouter(tags=["email preferences"], include_in_schema=True)
+# Every page but the one-click POST counts against the rate limit: mailbox providers send that
+# POST for many people from few addresses, and an unsubscribe must never be refused.
+LIMITED = [Depends(email_limit)]
 _PAGES = Environment(loader=PackageLoader("custos.consent", "templates/pages"),
                      autoescape=select_autoescape(default=True), undefined=StrictUndefined)
 
@@ -29,7 +33,7 @@ def page(consent: Consent, name: str, status: int = 200, **context: Any) -> HTML
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/email/confirm/{token}", response_class=HTMLResponse)
+@router.get("/email/confirm/{token}", response_class=HTMLResponse, dependencies=LIMITED)
 def confirm_page(token: str, consent: ConsentDep) -> HTMLResponse:
     """The confirmation page: one button, so that link scanners do not confirm for the person."""
     link = tokens.read(consent.service, token, "confirm")
@@ -37,14 +41,14 @@ def confirm_page(token: str, consent: ConsentDep) -> HTMLResponse:
     return page(consent, "confirm", token=token, topics=names)
 
 
-@router.post("/email/confirm/{token}", response_class=HTMLResponse)
+@router.post("/email/confirm/{token}", response_class=HTMLResponse, dependencies=LIMITED)
 def confirm(token: str, request: Request, consent: ConsentDep) -> HTMLResponse:
     topics = contacts.confirm(consent, token, user_agent=request.headers.get("user-agent"))
     names = [t.name for t in contacts.topics_of(consent, topics)] if topics else []
     return page(consent, "confirmed", topics=names)
 
 
-@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse, dependencies=LIMITED)
 def unsubscribe_page(token: str, consent: ConsentDep) -> HTMLResponse:
     link = tokens.read(consent.service, token, "unsubscribe")
     return page(consent, "unsubscribe", token=token, topics=_names(consent, link.topics))
@@ -59,7 +63,7 @@ def unsubscribe(token: str, request: Request, consent: ConsentDep) -> HTMLRespon
     return page(consent, "unsubscribed", topics=_names(consent, link.topics))
 
 
-@router.get("/email/preferences/{token}", response_class=HTMLResponse)
+@router.get("/email/preferences/{token}", response_class=HTMLResponse, dependencies=LIMITED)
 def preferences(token: str, consent: ConsentDep) -> HTMLResponse:
     """The preference center: every topic with a box, one save button."""
     link = tokens.read(consent.service, token, "preferences")
@@ -67,7 +71,7 @@ def preferences(token: str, consent: ConsentDep) -> HTMLResponse:
                 saved=False)
 
 
-@router.post("/email/preferences/{token}", response_class=HTMLResponse)
+@router.post("/email/preferences/{token}", response_class=HTMLResponse, dependencies=LIMITED)
 async def save_preferences(token: str, request: Request, consent: ConsentDep) -> HTMLResponse:
     link = tokens.read(consent.service, token, "preferences")
     form = await request.form()

@@ -25,6 +25,7 @@
     }
     value.choices = value.choices || {};
     value.at = value.at || {};
+    value.wait = value.wait || {};
     return value;
   }
 
@@ -102,6 +103,7 @@
       if (saved.choices[k] !== value) { changed.push(k); }
       saved.choices[k] = value;
       saved.at[k] = now;
+      if (!value && config && optOuts().indexOf(k) >= 0) { waitFrom(k, now); }
     }
     store();
     send(choices);
@@ -207,7 +209,23 @@
         saved.at[k] = s.at;
       }
     }
-    if (changed.length) { store(); activate(); emit(changed); }
+    var wait = server.ask_again_after || {};
+    for (var purpose in wait) {
+      if (!saved.wait[purpose] || Date.parse(wait[purpose]) > Date.parse(saved.wait[purpose])) {
+        saved.wait[purpose] = wait[purpose];
+      }
+    }
+    store();
+    if (changed.length) { activate(); emit(changed); }
+  }
+
+  // After an opt-out, nothing may ask to opt back in for 12 months (CCPA 1798.135(c)(4)).
+  function waitFrom(k, at) {
+    saved.wait[k] = new Date(Date.parse(at) + (config.reask_days || 365) * 864e5).toISOString();
+  }
+
+  function mayAsk(k) {
+    return !forced(k) && !(saved.wait[k] && Date.parse(saved.wait[k]) > Date.now());
   }
 
   function start() {
@@ -246,6 +264,7 @@
     open: function () { open(2); },
     on: function (fn) { listeners.push(fn); },
     subject: function () { return saved.subject; },
+    mayAsk: mayAsk,
     gpc: gpc
   };
   w.custos = w.custos || {};

@@ -1,0 +1,63 @@
+"""Fuzzing: schemathesis drives every operation of ``/openapi.json`` in-process; none answers 5xx.
+
+Each operation is called anonymously and with an API key holding every scope, so the
+generated inputs reach past the guards into the handlers. A few examples per operation
+keep the run short; the data-map shop and the control plane are the session template's.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from custos.config import get_settings
+from custos.service import create_app
+from custos.service.auth import SCOPES, create_api_key
+from tests.service.conftest import Clock, Template
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import schemathesis
+
+
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory: pytest.TempPathFactory, template: Template) -> Iterator[tuple[Any, dict[str, str]]]:
+    tmp: Path = tmp_path_factory.mktemp("fuzz")
+    map_path, _ = template.reset(tmp)
+    service_settings = get_settings(
+        database_url=f"sqlite:///{tmp / 'custos.db'}", datamap=map_path, state_dir=str(tmp / "state"),
+        outbox_dir=str(tmp / "outbox"), public_url="http://testserver", rate_limit_per_minute=1_000_000)
+    app = create_app(service_settings, clock=Clock(), run_jobs=False, datamap=template.datamap)
+    key = create_api_key(app.state.service, "fuzz", sorted(SCOPES))
+    try:
+        yield schemathesis.openapi.from_asgi("/openapi.json", app), {"Authorization": f"Bearer {key}"}
+    finally:
+        app.state.service.close()
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzzed: tuple[Any, dict[str, str]]) -> Any:
+    return fuzzed[0]
+
+
+@pytest.fixture(scope="module")
+def auth_headers(fuzzed: tuple[Any, dict[str, str]]) -> dict[str, str]:
+    return fuzzed[1]
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.generate], derandomize=True,
+          suppress_health_check=list(HealthCheck))
+def test_no_operation_answers_5xx(case: Any, auth_headers: dict[str, str]) -> None:
+    for headers in (None, auth_headers):
+        response = case.call(headers=headers)
+        assert response.status_code < 500, (case.method, case.formatted_path, response.status_code,
+                                             response.text[:500])
