@@ -33,6 +33,9 @@ def install(app: FastAPI, *, deliver_callbacks: bool | None = None) -> None:
     app.state.agents = AgentsState(parsed.business)
     app.include_router(agents_router)
     app.include_router(agents_admin_router)
+    from custos.agents.console import router as console_router
+
+    app.include_router(console_router)
     if deliver_callbacks is None:
         deliver_callbacks = bool(getattr(app.state, "run_jobs", not service.settings.broker_url))
     if deliver_callbacks:
