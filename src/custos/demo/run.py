@@ -76,6 +76,8 @@ def run_demo(directory: Path, *, customers: int = 200, seed: int = 7) -> None:
     _say(f"Done in {elapsed:.1f} s. Try another person from the shop:")
     _say(f"  custos access --map {map_path} --email {other}")
     _say(f"  custos plan --map {map_path} --email {other}")
+    _say("Serve the privacy center, the admin console and the API on this shop:")
+    _say(f"  CUSTOS_DATAMAP={map_path} custos serve")
 
 
 def _write_notice(datamap: DataMap, directory: Path) -> Path:
