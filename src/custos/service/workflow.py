@@ -165,6 +165,17 @@ def holds_sensitive_data(service: Service) -> bool:
     return False
 
 
+def _store_with_identities(session: Session, service: Service, request: Request, subject: Subject) -> None:
+    """Add ``request`` with its identities, encrypted and with their lookup hashes."""
+    for identity_kind, values in subject.identities.items():
+        for value in sorted(values):
+            request.identities.append(Identity(
+                kind=identity_kind, value_encrypted=service.vault.encrypt_text(value),
+                value_hmac=service.vault.lookup_hash(identity_kind, value)))
+    session.add(request)
+    session.flush()
+
+
 def create(
     service: Service, intake: Intake, *, also: Callable[[Session, Request], None] | None = None,
 ) -> tuple[Request, str, list[Mail]]:
@@ -216,13 +227,7 @@ def create(
             appeal_of=appealed.id if appealed else None, token_hash=sha256_hex(token),
             external_id=intake.external_id, callback_urls=intake.callback_urls or None,
         )
-        for identity_kind, values in subject.identities.items():
-            for value in sorted(values):
-                request.identities.append(Identity(
-                    kind=identity_kind, value_encrypted=service.vault.encrypt_text(value),
-                    value_hmac=service.vault.lookup_hash(identity_kind, value)))
-        session.add(request)
-        session.flush()
+        _store_with_identities(session, service, request, subject)
         audit.append(session, "request.received", actor=intake.source, request_id=request.id, at=received,
                      detail={"type": kind.value, "jurisdiction": rules.key, "source": intake.source,
                              "agent": intake.agent_id, "verification_level": level.value,
@@ -309,13 +314,7 @@ def refuse_at_intake(
             token_hash=sha256_hex(random_token()), external_id=intake.external_id,
             callback_urls=intake.callback_urls or None,
         )
-        for identity_kind, values in subject.identities.items():
-            for value in sorted(values):
-                request.identities.append(Identity(
-                    kind=identity_kind, value_encrypted=service.vault.encrypt_text(value),
-                    value_hmac=service.vault.lookup_hash(identity_kind, value)))
-        session.add(request)
-        session.flush()
+        _store_with_identities(session, service, request, subject)
         audit.append(session, "request.received", actor=intake.source, request_id=request.id, at=received,
                      detail={"type": kind.value, "jurisdiction": rules.key, "source": intake.source,
                              "agent": intake.agent_id, "verification_level": level.value,
