@@ -5,12 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp
+from starlette.datastructures import MutableHeaders
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -47,27 +45,40 @@ class RateLimiter:
             return True
 
 
-class SecurityMiddleware(BaseHTTPMiddleware):
-    """Adds the security headers; answers 429 when a client calls public endpoints too often."""
+class SecurityMiddleware:
+    """Adds the security headers; answers 429 when a client calls public endpoints too often.
+
+    A plain ASGI middleware: it edits the response's first message on its way out, so a
+    request costs no extra task or buffering (Starlette's ``BaseHTTPMiddleware`` does both).
+    """
 
     def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
-        super().__init__(app)
+        self.app = app
         self.limiter = limiter
 
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        path = request.url.path
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        no_store = path.startswith("/v1/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    headers.setdefault(name, value)
+                if no_store:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
         if path.startswith(PUBLIC_PREFIXES):
-            client = request.client.host if request.client else "unknown"
-            if not self.limiter.allow(f"{client}:{path.split('/')[2] if path.count('/') > 1 else path}"):
-                response: Response = JSONResponse(
+            client = scope.get("client")
+            host = client[0] if client else "unknown"
+            if not self.limiter.allow(f"{host}:{path.split('/')[2] if path.count('/') > 1 else path}"):
+                refused = JSONResponse(
                     {"error": {"code": "rate_limited", "message": "too many requests; try again in a minute"}},
                     status_code=429, headers={"Retry-After": "60"})
-            else:
-                response = await call_next(request)
-        else:
-            response = await call_next(request)
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if path.startswith("/v1/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+                await refused(scope, receive, with_headers)
+                return
+        await self.app(scope, receive, with_headers)
