@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from custos.engine.subject import Subject, merge_subjects
 from custos.engine.traversal import Reach, traverse
 from custos.engine.work import CollectionWork, kept_fields, plan_work
 from custos.errors import CustosError, DataMapError, DataMapErrors, StoreError
-from custos.stores import Assignment, ColumnInfo, Selector, Store, open_store
+from custos.stores import Assignment, ColumnInfo, Store, open_store
 from custos.stores.sql import coerce, json_value
 
 
@@ -339,8 +339,4 @@ def _typed(column: ColumnInfo, value: Any) -> Any:
     return converted
 
 
-def subjects_from(values: Iterable[str], identity: str = "email") -> list[Subject]:
-    return [Subject.of(**{identity: v}) for v in values]
-
-
-__all__ = ["AccessResult", "Engine", "Selector"]
+__all__ = ["AccessResult", "Engine"]

@@ -60,9 +60,6 @@ class Reach:
             _hashable(row[field_name]) for row in self.rows(qualified) if row.get(field_name) is not None
         )
 
-    def nonempty(self) -> list[str]:
-        return [q for q, f in self.found.items() if f.rows]
-
 
 def _hashable(value: Any) -> Any:
     if isinstance(value, list):

@@ -69,9 +69,6 @@ class Selector:
     def empty(self) -> bool:
         return not self.keys and not any(self.any_of.values())
 
-    def size(self) -> int:
-        return len(self.keys) + sum(len(v) for v in self.any_of.values())
-
 
 @dataclass(frozen=True)
 class Assignment:
