@@ -1,15 +1,27 @@
 """Consent under load: POST /v1/consent and GET /v1/consent against a real uvicorn process.
 
-    python bench/consent.py [--requests 4000] [--concurrency 32]
+    python bench/consent.py [--requests 3000] [--concurrency 32] [--rate-events 2000] [--get-rate 1000]
 
 Starts, on loopback, the service as ``custos serve`` runs it (uvicorn, one process, the
 control plane on SQLite) with consent installed, and a baseline: a minimal FastAPI app
-whose endpoint inserts one row per request into SQLite. Sends the same load to both (from a
-small keep-alive HTTP/1.1 client on raw asyncio streams, so that the load generator takes
-little of the CPU the servers share with it) and prints throughput and latency, with each
-figure also as a ratio against the baseline measured in the same run. Each consent POST is a banner's "Accept all": one event per
-purpose offered. Targets (issue 4): 2,000 events/s, POST p99 < 50 ms, GET p99 < 10 ms,
-and the count stored equals the count sent.
+whose endpoint inserts one row per event into SQLite. Loads both the same way, with the
+light raw-asyncio client of ``loadgen.py`` so that the load generator takes little of the
+CPU the servers share with it, and prints each figure with its ratio against the baseline
+measured in the same run. Each consent POST is a banner's "Accept all": one event per
+purpose offered (five here).
+
+Two kinds of figures, ``--requests`` POSTs and as many GETs each:
+
+- saturation (closed loop, ``--concurrency`` keep-alive connections each sending its next
+  request when the last is answered): the most each server answers per second, and its
+  latency when that busy. No target is judged on these.
+- at the target rate (open loop): POSTs at ``--rate-events`` events/s (``rate / 5`` POSTs
+  per second), then GETs at ``--get-rate`` per second, sent on schedule whatever the
+  server does, latency counted from each request's scheduled send time.
+
+Targets (issue 4), judged at the target rate: 2,000 events/s sustained (achieved within
+1%), POST p99 < 50 ms, GET p99 < 10 ms; and the events stored equal the events sent by
+every POST of every phase (warm-up included).
 """
 
 from __future__ import annotations
@@ -18,16 +30,17 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
+
+from loadgen import LATE_SECONDS, OpenResult, Request, Result, closed_loop, free_port, open_loop
 
 MAP = """
 organization: {name: Bench Shop, address: 1 Main St, privacy_contact: privacy@bench.example, jurisdictions: [ccpa]}
@@ -91,12 +104,7 @@ uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=Fa
 """
 
 PURPOSES = ["analytics", "advertising", "sale", "sharing", "targeted_advertising"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+WARM_UP = 200
 
 
 def start(code: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -114,79 +122,23 @@ def start(code: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"the server on {url} did not start")
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+def post(n: int) -> Request:
+    """A banner's "Accept all" (or "Reject all"): one event per purpose."""
+    body = {"subject": f"bench-device-{n % 5000:06d}", "choices": dict.fromkeys(PURPOSES, n % 2 == 0),
+            "method": "banner"}
+    return "POST", "/v1/consent", json.dumps(body).encode()
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection on raw asyncio streams: a load generator light
-    enough that the client does not take the CPU the servers under test need."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def call(self, method: str, target: str, body: bytes = b"") -> int:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        head = (f"{method} {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
-        self.writer.write(head.encode() + body)
-        status_line = await self.reader.readline()
-        length = 0
-        close = False
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            if name.lower() == "content-length":
-                length = int(value)
-            elif name.lower() == "connection" and value.strip().lower() == "close":
-                close = True
-        await self.reader.readexactly(length)
-        if close:
-            await self.close()
-        return int(status_line.split()[1])
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+def get(n: int) -> Request:
+    return "GET", f"/v1/consent?subject=bench-device-{n % 5000:06d}", b""
 
 
-async def load(url: str, method: str, count: int, concurrency: int) -> dict[str, Any]:
-    latencies: list[float] = []
-    failures = 0
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for n in range(count):
-        queue.put_nowait(n)
-    host, port = url.removeprefix("http://").split(":")
+def created(status: int) -> bool:
+    return status == 201
 
-    async def worker() -> None:
-        nonlocal failures
-        connection = Connection(host, int(port))
-        try:
-            while not queue.empty():
-                n = queue.get_nowait()
-                subject = f"bench-device-{n % 5000:06d}"
-                began = time.perf_counter()
-                if method == "POST":
-                    body = json.dumps({"subject": subject, "choices": dict.fromkeys(PURPOSES, n % 2 == 0),
-                                       "method": "banner"}).encode()
-                    ok = await connection.call("POST", "/v1/consent", body) == 201
-                else:
-                    ok = await connection.call("GET", f"/v1/consent?subject={subject}") == 200
-                latencies.append(time.perf_counter() - began)
-                failures += not ok
-        finally:
-            await connection.close()
 
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - began
-    return {"count": count, "failures": failures, "seconds": elapsed, "per_second": count / elapsed,
-            "p50_ms": percentile(latencies, 0.50) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000}
+def answered(status: int) -> bool:
+    return status == 200
 
 
 def stored(path: Path, table: str) -> int:
@@ -194,53 +146,103 @@ def stored(path: Path, table: str) -> int:
         return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608 - fixed name
 
 
-def run(code: str, folder: Path, requests: int, concurrency: int) -> dict[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class Figures:
+    """One server's figures: saturation (closed loop) and at the target rates (open loop)."""
+
+    post: Result
+    get: Result
+    post_at_rate: OpenResult
+    get_at_rate: OpenResult
+
+    @property
+    def posts_sent(self) -> int:
+        return WARM_UP + self.post.count + self.post_at_rate.count
+
+    @property
+    def failures(self) -> int:
+        return self.post.failures + self.get.failures + self.post_at_rate.failures + self.get_at_rate.failures
+
+
+def run(code: str, folder: Path, options: argparse.Namespace) -> Figures:
     process, url = start(code, folder)
+    post_rate = options.rate_events / len(PURPOSES)
     try:
-        asyncio.run(load(url, "POST", min(200, requests), concurrency))  # warm up
-        post = asyncio.run(load(url, "POST", requests, concurrency))
-        get = asyncio.run(load(url, "GET", requests, concurrency))
+        asyncio.run(closed_loop(url, WARM_UP, options.concurrency, post, created))
+        saturation_post = asyncio.run(closed_loop(url, options.requests, options.concurrency, post, created))
+        saturation_get = asyncio.run(closed_loop(url, options.requests, options.concurrency, get, answered))
+        time.sleep(0.5)
+        post_at_rate = asyncio.run(open_loop(url, options.requests, post_rate, post, created))
+        time.sleep(0.5)
+        get_at_rate = asyncio.run(open_loop(url, options.requests, options.get_rate, get, answered))
     finally:
         process.terminate()
         process.wait(timeout=20)
-    return {"post": post, "get": get}
+    return Figures(saturation_post, saturation_get, post_at_rate, get_at_rate)
+
+
+def table(rows: list[tuple[str, float, float, float | None, bool | None]]) -> None:
+    """Print ``(figure, consent, baseline, target, met)`` rows; ``met`` None where no target."""
+    print(f"  {'figure':<24}{'consent':>10}{'baseline':>10}{'ratio':>8}{'target':>9}  met")
+    for name, ours, theirs, target, met in rows:
+        print(f"  {name:<24}{ours:>10.1f}{theirs:>10.1f}{ours / theirs:>8.2f}"
+              f"{'' if target is None else f'{target:,.0f}':>9}  {'' if met is None else 'yes' if met else 'NO'}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=3000, help="POSTs and GETs per phase")
+    parser.add_argument("--concurrency", type=int, default=32, help="connections of the saturation phases")
+    parser.add_argument("--rate-events", type=float, default=2000.0, help="consent events/s of the open-loop POSTs")
+    parser.add_argument("--get-rate", type=float, default=1000.0, help="GETs/s of the open-loop GETs")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="custos-bench-") as temporary:
         folder = Path(temporary)
         (folder / "map.yaml").write_text(MAP)
         os.environ.pop("CUSTOS_SMTP_URL", None)
-        baseline = run(BASELINE_SERVER, folder, options.requests, options.concurrency)
-        consent = run(CONSENT_SERVER, folder, options.requests, options.concurrency)
-        warm = min(200, options.requests)
-        sent_events = (options.requests + warm) * len(PURPOSES)
+        baseline = run(BASELINE_SERVER, folder, options)
+        consent = run(CONSENT_SERVER, folder, options)
         consent_stored = stored(folder / "custos.db", "consent_events")
         baseline_stored = stored(folder / "baseline.db", "events")
     per = len(PURPOSES)
-    rows = [
-        ("POST requests/s", consent["post"]["per_second"], baseline["post"]["per_second"], None),
-        ("POST events/s", consent["post"]["per_second"] * per, baseline["post"]["per_second"] * per, 2000.0),
-        ("POST p50 ms", consent["post"]["p50_ms"], baseline["post"]["p50_ms"], None),
-        ("POST p99 ms", consent["post"]["p99_ms"], baseline["post"]["p99_ms"], 50.0),
-        ("GET p50 ms", consent["get"]["p50_ms"], baseline["get"]["p50_ms"], None),
-        ("GET p99 ms", consent["get"]["p99_ms"], baseline["get"]["p99_ms"], 10.0),
-    ]
-    print(f"{options.requests} POSTs ({per} events each) and {options.requests} GETs, "
-          f"concurrency {options.concurrency}, loopback, SQLite control plane")
-    print(f"{'figure':<18}{'consent':>12}{'baseline':>12}{'ratio':>10}{'target':>10}  met")
-    for name, ours, theirs, target in rows:
-        lower_is_better = "ms" in name
-        met = "" if target is None else ("yes" if (ours <= target if lower_is_better else ours >= target) else "NO")
-        print(f"{name:<18}{ours:>12.1f}{theirs:>12.1f}{ours / theirs:>10.2f}"
-              f"{'' if target is None else f'{target:.0f}':>10}  {met}")
-    failures = consent["post"]["failures"] + consent["get"]["failures"]
-    print(f"events sent {sent_events}, stored {consent_stored} (baseline stored {baseline_stored}); "
-          f"failed calls {failures}; count stored equals count sent: {'yes' if consent_stored == sent_events else 'NO'}")
+    print(f"{options.requests} POSTs ({per} events each) and {options.requests} GETs per phase, "
+          f"loopback, SQLite control plane")
+    print(f"saturation (closed loop, {options.concurrency} keep-alive connections; no targets here):")
+    table([
+        ("POST requests/s", consent.post.per_second, baseline.post.per_second, None, None),
+        ("POST events/s", consent.post.per_second * per, baseline.post.per_second * per, None, None),
+        ("POST p50 ms", consent.post.p50_ms, baseline.post.p50_ms, None, None),
+        ("POST p99 ms", consent.post.p99_ms, baseline.post.p99_ms, None, None),
+        ("GET requests/s", consent.get.per_second, baseline.get.per_second, None, None),
+        ("GET p50 ms", consent.get.p50_ms, baseline.get.p50_ms, None, None),
+        ("GET p99 ms", consent.get.p99_ms, baseline.get.p99_ms, None, None),
+    ])
+    ours_post, theirs_post = consent.post_at_rate, baseline.post_at_rate
+    ours_get, theirs_get = consent.get_at_rate, baseline.get_at_rate
+    events = options.rate_events
+    print(f"at the target rate (open loop: {ours_post.rate:,.0f} POSTs/s = {events:,.0f} events/s, "
+          f"{ours_get.rate:,.0f} GETs/s; latency from the scheduled send):")
+    table([
+        ("POST events/s achieved", ours_post.achieved_per_second * per, theirs_post.achieved_per_second * per,
+         events, ours_post.achieved_per_second * per >= 0.99 * events),
+        ("POST p50 ms", ours_post.p50_ms, theirs_post.p50_ms, None, None),
+        ("POST p99 ms", ours_post.p99_ms, theirs_post.p99_ms, 50.0, ours_post.p99_ms < 50.0),
+        ("GET requests/s achieved", ours_get.achieved_per_second, theirs_get.achieved_per_second, None, None),
+        ("GET p50 ms", ours_get.p50_ms, theirs_get.p50_ms, None, None),
+        ("GET p99 ms", ours_get.p99_ms, theirs_get.p99_ms, 10.0, ours_get.p99_ms < 10.0),
+    ])
+    late = {name: f.post_at_rate.late + f.get_at_rate.late for name, f in (("consent", consent), ("baseline", baseline))}
+    print(f"  sends late by more than {LATE_SECONDS * 1000:.0f} ms (client behind schedule): "
+          f"consent {late['consent']}, baseline {late['baseline']}")
+    sent_events = consent.posts_sent * per
+    print(f"events sent {sent_events}, stored {consent_stored} (baseline sent {baseline.posts_sent * per}, "
+          f"stored {baseline_stored}); failed calls {consent.failures} (baseline {baseline.failures}); "
+          f"count stored equals count sent: {'yes' if consent_stored == sent_events else 'NO'}")
+    for name, figures in (("consent", consent), ("baseline", baseline)):
+        for result in (figures.post, figures.get, figures.post_at_rate, figures.get_at_rate):
+            if result.first_failure:
+                print(f"  {name}: first failure: {result.first_failure}")
+                break
 
 
 if __name__ == "__main__":

@@ -66,6 +66,27 @@ class Settings(BaseSettings):
         "", description="YAML or TOML file listing the authorized agents (DRP) the company trusts; "
                         "empty: agents are managed in the admin console only"
     )
+    # -- verification through the company's signed-in accounts ----------------------------
+    account_token_key: str = Field(
+        "", description="key that checks the account tokens the company's site issues: an HMAC secret "
+                        "(HS256, at least 32 bytes) or a PEM public key (RS256, ES256/384/512, EdDSA); "
+                        "empty: account tokens are not accepted"
+    )
+    account_token_issuer: str = Field(
+        "", description="the `iss` account tokens must carry; empty: the issuer is not checked"
+    )
+    account_token_audience: str = Field(
+        "", description="the `aud` account tokens must carry; empty: CUSTOS_PUBLIC_URL"
+    )
+    account_reauth_seconds: int = Field(
+        600, ge=1, le=86400,
+        description="an account token's `auth_time` must be at most this many seconds old "
+                    "(re-authentication before disclosure, deletion or correction)",
+    )
+    account_identity: str = Field(
+        "user_id", pattern=r"^[a-z][a-z0-9_]*$",
+        description="the data map's identity name for the account id an account token names in `sub`",
+    )
 
     @classmethod
     def settings_customise_sources(

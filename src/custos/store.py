@@ -9,6 +9,7 @@ decrypting. Audit rows are append-only: the ORM refuses to update or delete them
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -31,6 +32,11 @@ from sqlalchemy.orm import (
 from sqlalchemy.types import TypeDecorator
 
 from custos.errors import CustosError
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: writers of several processes rely on SQLite's busy handler alone
+    fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -257,6 +263,34 @@ def _refuse_delete(*_: object) -> None:
     raise AppendOnlyError("audit entries are append-only; they are never deleted")
 
 
+def insert_new_in_bulk(session: Session) -> None:
+    """Write the session's new objects with one INSERT per table (executemany), tables in
+    foreign-key order, and detach them (they stay readable, with every value they were given).
+
+    For transactions that only add rows, such as a batch of new requests: the unit of
+    work's per-object bookkeeping costs more than the statements. Foreign keys must be set
+    as values (a relationship is not followed here), and changed existing objects are left
+    to the ordinary flush.
+    """
+    new = list(session.new)
+    if not new:
+        return
+    groups: dict[type[Any], list[Any]] = {}
+    for instance in new:
+        groups.setdefault(type(instance), []).append(instance)
+    order = {table: position for position, table in enumerate(Base.metadata.sorted_tables)}
+    batches: list[tuple[type[Any], list[dict[str, Any]]]] = []
+    for cls in sorted(groups, key=lambda c: order[c.__table__]):
+        keys = [attribute.key for attribute in sa.inspect(cls).column_attrs]
+        batches.append((cls, [{key: instance.__dict__[key] for key in keys if key in instance.__dict__}
+                              for instance in groups[cls]]))
+    for instance in new:
+        if instance in session:  # a cascade may have taken it out with its parent
+            session.expunge(instance)
+    for cls, rows in batches:
+        session.execute(sa.insert(cls), rows)
+
+
 class ControlPlane:
     """The connection to the control-plane database and its unit of work."""
 
@@ -268,9 +302,19 @@ class ControlPlane:
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         self.engine = sa.create_engine(normalize_url(url), **kwargs)
+        self._lock_file: int | None = None
+        self._holding = False
+        self._depth = 0  # write() may nest within one thread; the lock file is let go by the outermost
         if self.engine.dialect.name == "sqlite":
+            database = self.engine.url.database
+            if database and database != ":memory:" and not database.startswith("file:") and fcntl is not None:
+                self._lock_file = os.open(f"{database}-writer", os.O_RDWR | os.O_CREAT, 0o600)
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", self._sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # writers' connections carry a mark, so that their transaction begins as a writer's
+        self._writer_sessions = sessionmaker(self.engine.execution_options(**{_WRITER: True}),
+                                             expire_on_commit=False)
         self._write = threading.RLock()
 
     @contextmanager
@@ -283,16 +327,45 @@ class ControlPlane:
     def write(self) -> Iterator[Session]:
         """A session whose changes commit together, or not at all.
 
-        Writers in one process take turns, so the audit chain gets one successor per entry;
-        across processes the unique ``seq`` refuses a fork and the transaction fails whole.
+        Writers in one process take turns, so the audit chain gets one successor per entry.
+        Across processes (several ``custos serve`` workers, ``custos worker``) a writer takes
+        the database's write lock at its transaction's first statement (on SQLite a lock file,
+        then ``BEGIN IMMEDIATE``; elsewhere the chain head's row lock), so writers queue
+        instead of failing, and work done before that statement overlaps with other
+        processes' writes. The unique ``seq`` still refuses any fork.
         Callables in ``session.info["after_commit"]`` run once the transaction has committed.
         """
-        with self._write, self._sessions() as session:
-            with session.begin():
-                yield session
-            callbacks = session.info.pop("after_commit", [])
+        with self._write:
+            self._depth += 1
+            try:
+                with self._writer_sessions() as session:
+                    with session.begin():
+                        yield session
+                    callbacks = session.info.pop("after_commit", [])
+            finally:
+                self._depth -= 1
+                if not self._depth:
+                    self._release()
         for callback in callbacks:
             callback()
+
+    def _sqlite_begin(self, connection: sa.Connection) -> None:
+        """Begin each transaction ourselves: a writer first queues on the lock file (a blocked
+        ``flock`` wakes the moment the previous writer is done, where SQLite's busy handler
+        polls with sleeps of up to 100 ms), then takes the write lock at once
+        (``IMMEDIATE``), so it never reads, finds another process has written since, and fails."""
+        if not connection.get_execution_options().get(_WRITER):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if self._lock_file is not None and not self._holding:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            self._holding = True
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def _release(self) -> None:
+        if self._holding and self._lock_file is not None:
+            self._holding = False
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration."""
@@ -300,9 +373,16 @@ class ControlPlane:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
+
+
+_WRITER = "custos_writer"
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    connection.isolation_level = None  # the driver's own implicit BEGIN is off; _sqlite_begin begins
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # In WAL mode NORMAL survives a crash of the process; only a power cut may lose the last commits.

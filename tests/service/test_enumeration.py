@@ -30,6 +30,8 @@ def test_known_and_unknown_identities_get_the_same_answer(harness: Harness, kind
 def test_mail_to_unknown_addresses_says_the_same(harness: Harness) -> None:
     harness.submit(type="access", email=shop.ALICE)
     harness.submit(type="access", email=UNKNOWN)
+    harness.submit(type="opt_out_sale_sharing", email=shop.ALICE)  # acknowledged in a mail of its own
+    harness.submit(type="opt_out_sale_sharing", email=UNKNOWN)
     for kind in ("acknowledgement", "code"):
         mine = harness.mails(shop.ALICE, kind)[-1].get_body(("plain",)).get_content()
         theirs = harness.mails(UNKNOWN, kind)[-1].get_body(("plain",)).get_content()

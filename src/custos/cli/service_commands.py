@@ -33,6 +33,11 @@ def register(app: typer.Typer) -> None:
         map_path: MapOption = None,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+        workers: Annotated[int, typer.Option(
+            help="Server processes sharing the port (use the machine's cores; each runs its own "
+                 "in-process job runner, and writers take turns on the control plane).", min=1, max=64)] = 1,
+        access_log: Annotated[bool, typer.Option(
+            "--access-log/--no-access-log", help="Log one line per HTTP request.")] = True,
     ) -> None:
         """The HTTP service: API, privacy center and admin (jobs run in-process unless a broker is set)."""
         import uvicorn
@@ -40,9 +45,23 @@ def register(app: typer.Typer) -> None:
         from custos.service import create_app
 
         settings = _settings(map_path)
-        application = create_app(settings)
-        typer.echo(f"custos: serving on http://{host}:{port} (control plane: {settings.database_url})", err=True)
-        uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+        typer.echo(f"custos: serving on http://{host}:{port} with {workers} process{'es' if workers > 1 else ''} "
+                   f"(control plane: {settings.database_url})", err=True)
+        if workers == 1:
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False,
+                        access_log=access_log)
+            return
+        from custos.store import ControlPlane
+
+        if map_path:
+            os.environ["CUSTOS_DATAMAP"] = str(map_path)  # each process builds its settings from the environment
+        plane = ControlPlane(settings.database_url)
+        try:
+            plane.migrate()  # once, before the processes start
+        finally:
+            plane.close()
+        uvicorn.run("custos.service.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                    log_level="info", proxy_headers=False, access_log=access_log)
 
     @app.command()
     @user_errors

@@ -13,11 +13,7 @@ still has its events, its place in the audit entry and its webhooks.
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +24,8 @@ from custos.consent.context import Consent
 from custos.consent.models import AGE_BANDS, SubjectAge
 from custos.consent.records import Choice, PurposeState, current_states, insert_many, subject_groups
 from custos.service import audit
+from custos.service.batching import WriteBehind
 from custos.service.errors import InvalidRequestError, ServiceError
-
-log = logging.getLogger("custos.consent.submission")
 
 
 @dataclass
@@ -252,7 +247,7 @@ def write_batch(consent: Consent, items: Sequence[Submission]) -> list[Outcome |
     return [r if r is not None else RuntimeError("not written") for r in results]
 
 
-class Recorder:
+class Recorder(WriteBehind[Submission, Outcome]):
     """A write-behind queue: choices wait a few milliseconds, then commit together.
 
     ``submit`` returns a future that resolves once the choice's transaction has committed
@@ -262,66 +257,5 @@ class Recorder:
 
     def __init__(self, consent: Consent) -> None:
         self.consent = consent
-        self.max_batch = consent.settings.batch_max
-        self.wait = consent.settings.batch_wait_ms / 1000
-        self._cond = threading.Condition()
-        self._queue: list[tuple[Submission, Future[Outcome]]] = []
-        self._stopping = False
-        self.batches = 0
-        self._thread = threading.Thread(target=self._run, name="custos-consent-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, item: Submission) -> Future[Outcome]:
-        future: Future[Outcome] = Future()
-        with self._cond:
-            if not self._stopping:
-                self._queue.append((item, future))
-                self._cond.notify()
-                return future
-        self._write([(item, future)])  # stopping: write in the caller's thread
-        return future
-
-    def stop(self, timeout: float = 30) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._stopping:
-                    self._cond.wait()
-                if not self._queue:
-                    return
-                short = len(self._queue) < self.max_batch and not self._stopping
-            if short and self.wait:
-                time.sleep(self.wait)
-            with self._cond:
-                batch = self._queue[:self.max_batch]
-                del self._queue[:self.max_batch]
-            self._write(batch)
-
-    def _write(self, batch: list[tuple[Submission, Future[Outcome]]]) -> None:
-        live = [(item, future) for item, future in batch if future.set_running_or_notify_cancel()]
-        if not live:
-            return
-        self.batches += 1
-        try:
-            results = write_batch(self.consent, [item for item, _ in live])
-        except Exception as error:
-            if len(live) == 1:
-                live[0][1].set_exception(error)
-                return
-            log.warning("a batch of %d choices failed (%s); writing them one by one", len(live), error)
-            results = []
-            for item, _ in live:
-                try:
-                    results.extend(write_batch(self.consent, [item]))
-                except Exception as single:
-                    results.append(single)
-        for (_, future), result in zip(live, results, strict=True):
-            if isinstance(result, BaseException):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+        super().__init__(lambda items: write_batch(consent, items), name="custos-consent-writer",
+                         max_batch=consent.settings.batch_max, wait=consent.settings.batch_wait_ms / 1000)

@@ -19,6 +19,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "notice": "Privacy notice",
         "on": "On",
         "off": "Off",
+        "minor_title": "Confirm selling or sharing",
+        "minor_body_self": "You are under 16, so we sell or share your personal information only if you "
+                           "agree. Confirming turns on:",
+        "minor_body_parent": "This person is under 13, so we sell or share their personal information only if "
+                             "a parent or guardian agrees. Confirming turns on:",
+        "minor_agree_self": "I am 13 to 15 and I agree that my personal information may be sold or shared "
+                            "for the purposes listed.",
+        "minor_agree_parent": "I am this person's parent or guardian and I agree that their personal information "
+                              "may be sold or shared for the purposes listed.",
+        "minor_confirm": "Confirm",
+        "minor_cancel": "Cancel",
+        "minor_confirmed": "Confirmed: selling and sharing are on for the purposes listed.",
+        "minor_cancelled": "Not confirmed: selling and sharing stay off.",
+        "minor_failed": "The confirmation could not be saved. Please try again.",
+        "minor_expired": "The request expired. Please confirm again.",
     },
     "de": {
         "title": "Ihre Datenschutz-Einstellungen",
@@ -36,6 +51,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "notice": "Datenschutzhinweis",
         "on": "An",
         "off": "Aus",
+        "minor_title": "Verkauf oder Weitergabe bestätigen",
+        "minor_body_self": "Sie sind unter 16. Deshalb dürfen Ihre personenbezogenen Daten nur mit Ihrer "
+                           "Zustimmung verkauft oder weitergegeben werden. Mit der Bestätigung wird eingeschaltet:",
+        "minor_body_parent": "Diese Person ist unter 13. Deshalb dürfen ihre personenbezogenen Daten nur mit "
+                             "Zustimmung eines Elternteils oder Vormunds verkauft oder weitergegeben werden. Mit "
+                             "der Bestätigung wird eingeschaltet:",
+        "minor_agree_self": "Ich bin 13 bis 15 Jahre alt und stimme zu, dass meine personenbezogenen Daten für die "
+                            "genannten Zwecke verkauft oder weitergegeben werden dürfen.",
+        "minor_agree_parent": "Ich bin ein Elternteil oder der Vormund dieser Person und stimme zu, dass ihre "
+                              "personenbezogenen Daten für die genannten Zwecke verkauft oder weitergegeben werden "
+                              "dürfen.",
+        "minor_confirm": "Bestätigen",
+        "minor_cancel": "Abbrechen",
+        "minor_confirmed": "Bestätigt: Verkauf und Weitergabe sind für die genannten Zwecke eingeschaltet.",
+        "minor_cancelled": "Nicht bestätigt: Verkauf und Weitergabe bleiben ausgeschaltet.",
+        "minor_failed": "Die Bestätigung konnte nicht gespeichert werden. Bitte versuchen Sie es erneut.",
+        "minor_expired": "Die Anfrage ist abgelaufen. Bitte bestätigen Sie erneut.",
     },
 }
 

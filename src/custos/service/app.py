@@ -30,6 +30,7 @@ def create_app(
     run_jobs: bool | None = None,
     pages: bool = True,
     extensions: bool = True,
+    migrate: bool = True,
 ) -> FastAPI:
     """The HTTP service for ``settings``; migrates the control-plane store first.
 
@@ -40,9 +41,11 @@ def create_app(
     (``/admin``); pass ``False`` to serve the JSON API alone. ``extensions`` installs
     consent and preferences (``custos.consent``) and the Data Rights Protocol
     (``custos.agents``) with their defaults; pass ``False`` to install them yourself.
+    ``migrate=False`` leaves the schema as it is (``custos serve --workers`` migrates once,
+    before its workers start).
     """
     settings = settings or get_settings()
-    service = Service(settings, clock=clock, datamap=datamap)
+    service = Service(settings, clock=clock, datamap=datamap, migrate=migrate)
     runs = run_jobs if run_jobs is not None else not settings.broker_url
     if settings.broker_url:
         from custos.service.celery_jobs import attach, make_celery
@@ -91,3 +94,9 @@ def create_app(
         app.include_router(center_router)
         app.include_router(console_router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for one of several server processes: settings from the environment, schema
+    already migrated (``uvicorn --factory custos.service.app:app_from_environment``)."""
+    return create_app(get_settings(), migrate=False)

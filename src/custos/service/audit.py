@@ -13,17 +13,35 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from custos.store import AuditEntry, AuditHead, now
 
 GENESIS = "0" * 64
+_CHAIN_KEY = "custos.audit.chain"
+_INSERT = sa.insert(AuditEntry)
 
 
-def canonical(entry: AuditEntry) -> str:
+class _Fields(Protocol):
+    @property
+    def seq(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def request_id(self) -> str | None: ...
+    @property
+    def detail(self) -> dict[str, Any]: ...
+
+
+def canonical(entry: _Fields) -> str:
     """The bytes an entry's hash covers: every field but the hashes, sorted, compact."""
     body = {
         "seq": entry.seq,
@@ -36,8 +54,34 @@ def canonical(entry: AuditEntry) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def chain_hash(prev_hash: str, entry: AuditEntry) -> str:
+def chain_hash(prev_hash: str, entry: _Fields) -> str:
     return hashlib.sha256((prev_hash + canonical(entry)).encode()).hexdigest()
+
+
+class Appended:
+    """An entry as appended. Its ``seq`` and hashes are fixed when the transaction anchors
+    the chain: at its next flush, query or commit, or as soon as ``seq`` is read."""
+
+    __slots__ = ("_session", "_seq", "action", "actor", "at", "detail", "entry_hash", "prev_hash", "request_id")
+
+    def __init__(self, session: Session, at: datetime, actor: str, action: str, request_id: str | None,
+                 detail: dict[str, Any]) -> None:
+        self._session = session
+        self._seq: int | None = None
+        self.at, self.actor, self.action, self.request_id, self.detail = at, actor, action, request_id, detail
+        self.prev_hash = self.entry_hash = ""
+
+    @property
+    def seq(self) -> int:
+        if self._seq is None:
+            _anchor(self._session, _chain(self._session))
+        assert self._seq is not None
+        return self._seq
+
+    def row(self) -> dict[str, Any]:
+        return {"seq": self.seq, "at": self.at, "actor": self.actor, "action": self.action,
+                "request_id": self.request_id, "detail": self.detail, "prev_hash": self.prev_hash,
+                "entry_hash": self.entry_hash}
 
 
 def append(
@@ -48,27 +92,115 @@ def append(
     request_id: str | None = None,
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> AuditEntry:
-    """Add an entry in ``session``'s transaction (call inside ``ControlPlane.write``)."""
-    head = session.get(AuditHead, 1)
-    seq, prev = (head.seq, head.entry_hash) if head else (0, GENESIS)
-    entry = AuditEntry(
-        seq=seq + 1,
-        at=at or now(),
-        actor=actor,
-        action=action,
-        request_id=request_id,
-        detail=json.loads(json.dumps(detail or {}, default=str)),
-        prev_hash=prev,
-    )
-    entry.entry_hash = chain_hash(prev, entry)
-    session.add(entry)
-    if head is None:
-        session.add(AuditHead(id=1, seq=entry.seq, entry_hash=entry.entry_hash))
-    else:
-        head.seq, head.entry_hash = entry.seq, entry.entry_hash
-    session.flush()
+) -> Appended:
+    """Add an entry in ``session``'s transaction (call inside ``ControlPlane.write``).
+
+    Entries wait in memory until the transaction anchors the chain (reads and locks its
+    head) at its next flush, query or commit, or when an entry's ``seq`` is read; then they
+    are numbered, hashed and written in one statement. Until then the transaction holds no
+    lock for them; if it rolls back, none of them exists.
+    """
+    chain = _chain(session)
+    entry = Appended(session, at or now(), actor, action, request_id,
+                     json.loads(json.dumps(detail or {}, default=str)))
+    chain.pending.append(entry)
+    if chain.anchored:
+        _link(chain, entry)
     return entry
+
+
+@dataclass
+class _Chain:
+    """This transaction's view of the chain: its head once anchored, what the store holds,
+    and the entries not written yet."""
+
+    transaction: SessionTransaction
+    anchored: bool = False
+    anchoring: bool = False
+    seq: int = 0
+    entry_hash: str = GENESIS
+    stored: int | None = None  # the head row's seq (None: there is no row yet)
+    pending: list[Appended] = field(default_factory=list)
+
+
+def _chain(session: Session) -> _Chain:
+    chain = session.info.get(_CHAIN_KEY)
+    transaction = session.get_transaction() or session.begin()
+    if isinstance(chain, _Chain) and chain.transaction is transaction:
+        return chain
+    chain = _Chain(transaction)
+    session.info[_CHAIN_KEY] = chain
+    return chain
+
+
+def _current(session: Session) -> _Chain | None:
+    chain = session.info.get(_CHAIN_KEY)
+    if isinstance(chain, _Chain) and chain.transaction is session.get_transaction():
+        return chain
+    return None
+
+
+def _anchor(session: Session, chain: _Chain) -> None:
+    """Read and lock the head (writers in other processes wait here), then number the waiting entries."""
+    if chain.anchored or chain.anchoring:
+        return
+    chain.anchoring = True
+    try:
+        with session.no_autoflush:
+            head = session.get(AuditHead, 1, with_for_update=True)
+    finally:
+        chain.anchoring = False
+    if head is not None:
+        chain.seq, chain.entry_hash, chain.stored = head.seq, head.entry_hash, head.seq
+    chain.anchored = True
+    for entry in chain.pending:
+        _link(chain, entry)
+
+
+def _link(chain: _Chain, entry: Appended) -> None:
+    entry._seq = chain.seq + 1
+    entry.prev_hash = chain.entry_hash
+    entry.entry_hash = chain_hash(chain.entry_hash, entry)
+    chain.seq, chain.entry_hash = entry._seq, entry.entry_hash
+
+
+def _settle(session: Session) -> None:
+    """Anchor, write the waiting entries in one statement, and bring the head row up to date."""
+    chain = _current(session)
+    if chain is None or chain.anchoring or not (chain.pending or (chain.anchored and chain.stored != chain.seq)):
+        return
+    _anchor(session, chain)
+    chain.anchoring = True  # the statements below must not settle again
+    try:
+        if chain.pending:
+            rows = [entry.row() for entry in chain.pending]
+            chain.pending.clear()
+            session.connection().execute(_INSERT, rows)
+        if chain.stored != chain.seq:
+            with session.no_autoflush:
+                head = session.get(AuditHead, 1)
+            if head is None:
+                session.add(AuditHead(id=1, seq=chain.seq, entry_hash=chain.entry_hash))
+            else:
+                head.seq, head.entry_hash = chain.seq, chain.entry_hash
+            chain.stored = chain.seq
+    finally:
+        chain.anchoring = False
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: object, _instances: object) -> None:
+    _settle(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    _settle(session)  # the head row it changes is flushed by the commit that follows
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_query(state: ORMExecuteState) -> None:
+    _settle(state.session)  # a query in the same transaction sees every entry
 
 
 @dataclass

@@ -7,16 +7,20 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from custos.config import Settings
 from custos.datamap import DataMap, load_datamap
 from custos.engine import Engine
 from custos.rules import RequestType, RuleSet, rule_set
+from custos.service.batching import WriteBehind
 from custos.service.errors import InvalidRequestError
 from custos.service.mail import Mailer
 from custos.service.vault import Vault
 from custos.store import ControlPlane, now
+
+if TYPE_CHECKING:
+    from custos.service.workflow import Created, Intake
 
 Clock = Callable[[], datetime]
 
@@ -49,6 +53,8 @@ class Service:
         self.wake: Callable[[float], None] | None = None
         self._datamap = datamap
         self._engine: Engine | None = None
+        self._intake: WriteBehind[Intake, Created] | None = None
+        self._intake_lock = threading.Lock()
         # The consent store (``custos.consent.Consent``) once installed on the app: opt-outs
         # and withdrawals made by request are recorded there too.
         self.consent: Any = None
@@ -77,6 +83,18 @@ class Service:
         return self._engine
 
     @property
+    def intake(self) -> WriteBehind[Intake, Created]:
+        """Group commit for new requests: ``intake.submit(Intake)`` gives a future of the
+        created request, its token and its mail (already sent), once committed."""
+        with self._intake_lock:
+            if self._intake is None:
+                from custos.service.workflow import create_and_send
+
+                self._intake = WriteBehind(lambda items: create_and_send(self, items),
+                                           name="custos-intake-writer", max_batch=128)
+            return self._intake
+
+    @property
     def jurisdictions(self) -> list[str]:
         """The rule sets the data map's organization is bound by, the default first."""
         return list(self.datamap.organization.jurisdictions)
@@ -101,6 +119,8 @@ class Service:
         return self.settings.public_url.rstrip("/") + path
 
     def close(self) -> None:
+        if self._intake is not None:
+            self._intake.stop()  # what is queued is written before the store closes
         if self._engine is not None:
             self._engine.close()
         self.plane.close()

@@ -34,6 +34,7 @@ class JobFailure(Exception):
 def enqueue(session: Session, service: Service, kind: str, request_id: str | None, payload: dict[str, Any]) -> Job:
     """Queue a job in ``session``'s transaction: it runs only if the transaction commits."""
     moment = service.clock()
+    session.flush()  # the request it names is written first (the two tables have no relationship to order them)
     job = Job(kind=kind, request_id=request_id, payload=payload, status="queued", attempts=0,
               max_attempts=service.settings.job_attempts, run_after=moment, created_at=moment,
               updated_at=moment)

@@ -104,5 +104,6 @@ def purge(service: Service, older_than: Period, *, dry_run: bool = False, actor:
             audit.append(session, "request.purged", actor=actor, request_id=request.id, at=moment,
                          detail={"older_than": str(older_than), "identity_kinds": kinds,
                                  "received_at": request.received_at})
+        session.flush()
         session.expire_all()
     return PurgeReport(purged, kept, cutoff)

@@ -6,7 +6,6 @@ import threading
 import time
 from collections import deque
 
-from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,6 +19,8 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+_ALWAYS = tuple((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in HEADERS.items())
+_NO_STORE = (*_ALWAYS, (b"cache-control", b"no-store"))
 PUBLIC_PREFIXES = ("/v1/requests", "/v1/packages", "/privacy-center", "/v1/auth", "/admin/login")
 
 
@@ -65,11 +66,10 @@ class SecurityMiddleware:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
-                    headers.setdefault(name, value)
-                if no_store:
-                    headers.setdefault("Cache-Control", "no-store")
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _value in headers}
+                headers.extend(header for header in (_NO_STORE if no_store else _ALWAYS) if header[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         if path.startswith(PUBLIC_PREFIXES):

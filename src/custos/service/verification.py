@@ -66,9 +66,10 @@ class Declaration:
 def issue_code(session: Session, service: Service, request: Request) -> str:
     """A new one-time code for ``request`` (earlier ones stop working); returns it for the mail."""
     moment = service.clock()
-    for attempt in session.scalars(sa.select(VerificationAttempt).where(
-            VerificationAttempt.request_id == request.id, VerificationAttempt.method == "email_code",
-            VerificationAttempt.outcome.in_(("pending", "failed")))):
+    earlier = () if sa.inspect(request).pending else session.scalars(sa.select(VerificationAttempt).where(
+        VerificationAttempt.request_id == request.id, VerificationAttempt.method == "email_code",
+        VerificationAttempt.outcome.in_(("pending", "failed"))))
+    for attempt in earlier:  # a request not yet written has no earlier code
         attempt.outcome = "replaced"
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     session.add(VerificationAttempt(
@@ -78,8 +79,11 @@ def issue_code(session: Session, service: Service, request: Request) -> str:
     return code
 
 
-def code_mail(service: Service, request: Request, email: str, code: str) -> Mail:
-    return Mail(email, "code", {**mail_context(service, request), "code": code,
+def code_mail(service: Service, request: Request, email: str, code: str,
+              context: dict[str, Any] | None = None) -> Mail:
+    """The mail carrying ``code``. ``context`` is the request's mail context when already
+    built; at intake it also holds ``received``, and the mail then acknowledges the request."""
+    return Mail(email, "code", {**(context or mail_context(service, request)), "code": code,
                                 "minutes": int(CODE_LIFETIME.total_seconds() // 60),
                                 "verify_url": service.link(f"/privacy-center/requests/{request.id}")})
 

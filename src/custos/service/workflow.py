@@ -9,7 +9,7 @@ extension and verification level come from the jurisdiction's rule set.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,9 +29,9 @@ from custos.rules import (
 )
 from custos.service import audit
 from custos.service.context import Service
-from custos.service.errors import ConflictError, InvalidRequestError, NotFoundError
+from custos.service.errors import ConflictError, InvalidRequestError, NotFoundError, ServiceError
 from custos.service.vault import random_token, same, sha256_hex
-from custos.store import Identity, Request
+from custos.store import Identity, Request, insert_new_in_bulk, new_id
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"identity_unverified", "verified", "denied", "cancelled"}),
@@ -47,6 +47,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 OPEN = frozenset({"received", "identity_unverified", "verified", "approved", "in_progress", "failed"})
 PENDING = frozenset({"received", "identity_unverified", "verified", "approved"})
 SOURCES = frozenset({"privacy_center", "api", "opendsr", "agent"})
+ACCOUNT_VERIFIED = "account"  # the verified level of a request made through a signed-in account
 
 LABELS = {
     RequestType.ACCESS: "access",
@@ -81,6 +82,7 @@ class Intake:
     external_id: str | None = None
     callback_urls: list[str] = field(default_factory=list)
     pre_verified: bool = False
+    verified_level: str | None = None  # how a pre-verified request was verified (``ACCOUNT_VERIFIED``)
 
 
 @dataclass
@@ -125,9 +127,12 @@ def subject_of(service: Service, request: Request) -> Subject:
 
     Where the person had to verify, only the email whose code they confirmed reaches data:
     a phone number or account id given beside it was never proven to be theirs. Requests
-    that need no verification (opt-outs) and those a controller verified use every identity.
+    that need no verification (opt-outs), those a controller verified and those made
+    through a signed-in account (every identity came from the company's own token) use
+    every identity.
     """
-    proven_all = request.verification_level == "none" or request.source == "opendsr"
+    proven_all = (request.verification_level == "none" or request.source == "opendsr"
+                  or request.verified_level == ACCOUNT_VERIFIED)
     values: dict[str, list[str]] = {}
     for identity in request.identities:
         if proven_all or identity.kind == "email":
@@ -166,19 +171,33 @@ def holds_sensitive_data(service: Service) -> bool:
 
 
 def _store_with_identities(session: Session, service: Service, request: Request, subject: Subject) -> None:
-    """Add ``request`` with its identities, encrypted and with their lookup hashes."""
-    for identity_kind, values in subject.identities.items():
-        for value in sorted(values):
-            request.identities.append(Identity(
-                kind=identity_kind, value_encrypted=service.vault.encrypt_text(value),
-                value_hmac=service.vault.lookup_hash(identity_kind, value)))
+    """Add ``request`` with its identities, encrypted and with their lookup hashes.
+
+    The request gets its id here, so that what follows can name it before anything is
+    written: the whole intake goes to the store in one flush.
+    """
+    if request.id is None:
+        request.id = new_id()
+    request.identities = [
+        Identity(request_id=request.id, kind=identity_kind, value_encrypted=service.vault.encrypt_text(value),
+                 value_hmac=service.vault.lookup_hash(identity_kind, value))
+        for identity_kind, values in subject.identities.items() for value in sorted(values)]
     session.add(request)
-    session.flush()
+
+
+def _details(service: Service, intake: Intake) -> bytes | None:
+    """The intake's corrections and statement, encrypted; nothing when it has neither."""
+    if not intake.corrections and intake.statement is None:
+        return None
+    return service.vault.encrypt_json({"corrections": intake.corrections, "statement": intake.statement})
+
+
+Created = tuple[Request, str, list["Mail"]]
 
 
 def create(
     service: Service, intake: Intake, *, also: Callable[[Session, Request], None] | None = None,
-) -> tuple[Request, str, list[Mail]]:
+) -> Created:
     """Record a new request, acknowledge it, and start verification (or skip it where none is due).
 
     Returns the request, the subject's token (shown once; only its hash is kept) and the
@@ -187,6 +206,54 @@ def create(
     limit at once, as a verified one is. ``also`` writes what belongs with the request
     (an adapter's own record) in the same transaction.
     """
+    kind, subject = _checked(intake)
+    with service.plane.write() as session:
+        return _create_in(session, service, intake, kind, subject, also)
+
+
+def create_many(service: Service, intakes: Sequence[Intake]) -> list[Created | BaseException]:
+    """Record several requests in one transaction, each exactly as ``create`` would.
+
+    An intake that fails its own checks gets its error and the others go on; an error
+    raised while writing fails the whole transaction (the caller retries one by one).
+    """
+    results: list[Created | BaseException | None] = [None] * len(intakes)
+    ready: list[tuple[int, Intake, RequestType, Subject]] = []
+    for index, intake in enumerate(intakes):
+        try:
+            kind, subject = _checked(intake)
+            if kind is not RequestType.APPEAL:  # an appeal's terms are its appealed request's, read in the transaction
+                _terms(service, intake, kind, subject, None)
+            ready.append((index, intake, kind, subject))
+        except ServiceError as error:
+            results[index] = error
+    if ready:
+        with service.plane.write() as session:
+            for index, intake, kind, subject in ready:
+                results[index] = _create_in(session, service, intake, kind, subject, None)
+            insert_new_in_bulk(session)
+    return [result if result is not None else RuntimeError("not written") for result in results]
+
+
+def create_and_send(service: Service, intakes: Sequence[Intake]) -> list[Created | BaseException]:
+    """``create_many``, then each request's mail once the transaction has committed.
+
+    A mail that cannot be sent is that request's error (the request itself is recorded,
+    as with ``create`` followed by ``send``).
+    """
+    results = create_many(service, intakes)
+    for position, result in enumerate(results):
+        if isinstance(result, BaseException):
+            continue
+        try:
+            send(service, result[2])
+        except Exception as error:  # the transport's failure, reported to this caller alone
+            results[position] = error
+    return results
+
+
+def _checked(intake: Intake) -> tuple[RequestType, Subject]:
+    """The intake's request type and subject, or ``InvalidRequestError`` naming what is wrong."""
     try:
         kind = RequestType(intake.type)
     except ValueError:
@@ -194,67 +261,87 @@ def create(
     if intake.source not in SOURCES:
         raise InvalidRequestError(f"unknown source {intake.source!r}")
     try:
-        subject = Subject.of(**{k: v for k, v in intake.identities.items() if v})
+        return kind, Subject.of(**{k: v for k, v in intake.identities.items() if v})
     except IdentityError as exc:
         raise InvalidRequestError(exc.message) from None
-    with service.plane.write() as session:
-        appealed = _appealed(session, intake) if kind is RequestType.APPEAL else None
-        rules = service.rule_set(appealed.jurisdiction if appealed else intake.jurisdiction)
-        try:
-            rules.rule(kind)
-        except RequestNotCoveredError as exc:
-            raise InvalidRequestError(exc.message) from None
-        level = VerificationLevel.NONE if appealed else required_level(service, rules, kind)
-        email = next(iter(subject.values("email")), None)
-        if level is not VerificationLevel.NONE and not intake.pre_verified and email is None:
-            raise InvalidRequestError("an email address is needed to confirm this request")
-        if kind is RequestType.CORRECTION:
-            _check_corrections(service, intake.corrections)
-        received = service.clock()
-        dates = _in_utc(compute_due_dates(received, kind, rules))
-        token = random_token()
-        request = Request(
-            type=kind.value, jurisdiction=rules.key, status="received", extended=False,
-            source=intake.source, agent_id=intake.agent_id,
-            agent_permission=(service.vault.encrypt_text(intake.agent_permission)
-                              if intake.agent_permission else None),
-            verification_level=level.value, needs_approval=kind in service.approval_types,
-            received_at=received, acknowledge_by=dates.acknowledge_by, respond_by=dates.respond_by,
-            extension_notice_by=dates.extension_notice_by,
-            due_at=_utc(appeal_due(received, rules)) if appealed else dates.due,
-            details=service.vault.encrypt_json({"corrections": intake.corrections,
-                                                "statement": intake.statement}),
-            appeal_of=appealed.id if appealed else None, token_hash=sha256_hex(token),
-            external_id=intake.external_id, callback_urls=intake.callback_urls or None,
-        )
-        _store_with_identities(session, service, request, subject)
-        audit.append(session, "request.received", actor=intake.source, request_id=request.id, at=received,
-                     detail={"type": kind.value, "jurisdiction": rules.key, "source": intake.source,
-                             "agent": intake.agent_id, "verification_level": level.value,
-                             "due_at": request.due_at, "acknowledge_by": request.acknowledge_by,
-                             "appeal_of": request.appeal_of})
-        mails: list[Mail] = []
-        if email is not None:
-            request.acknowledged_at = received
-            audit.append(session, "request.acknowledged", actor="system", request_id=request.id, at=received)
-            mails.append(Mail(email, "acknowledgement", {
-                **mail_context(service, request), "received": _day(received),
-                "needs_code": level is not VerificationLevel.NONE and not intake.pre_verified}))
-        if level is VerificationLevel.NONE or intake.pre_verified:
-            reason = "verified by the controller" if intake.pre_verified else "no verification required"
-            transition(session, service, request, "verified", actor="system", reason=reason)
-            request.verified_level = level.value
-            if not intake.pre_verified or _frequency_allows(session, service, request, mails):
-                proceed(session, service, request, actor="system")
-        else:
-            from custos.service import verification
 
-            transition(session, service, request, "identity_unverified", actor="system")
-            assert email is not None
-            code = verification.issue_code(session, service, request)
-            mails.append(verification.code_mail(service, request, email, code))
-        if also is not None:
-            also(session, request)
+
+def _terms(service: Service, intake: Intake, kind: RequestType, subject: Subject,
+           appealed: Request | None) -> tuple[RuleSet, VerificationLevel]:
+    """The rule set and verification level of a new request, or ``InvalidRequestError``.
+
+    Needs nothing from the store but the appealed request, so the checks of a batch's
+    requests run before its transaction writes anything.
+    """
+    rules = service.rule_set(appealed.jurisdiction if appealed else intake.jurisdiction)
+    try:
+        rules.rule(kind)
+    except RequestNotCoveredError as exc:
+        raise InvalidRequestError(exc.message) from None
+    level = VerificationLevel.NONE if appealed else required_level(service, rules, kind)
+    if level is not VerificationLevel.NONE and not intake.pre_verified and not subject.values("email"):
+        raise InvalidRequestError("an email address is needed to confirm this request")
+    if kind is RequestType.CORRECTION:
+        _check_corrections(service, intake.corrections)
+    return rules, level
+
+
+def _create_in(
+    session: Session, service: Service, intake: Intake, kind: RequestType, subject: Subject,
+    also: Callable[[Session, Request], None] | None,
+) -> Created:
+    appealed = _appealed(session, intake) if kind is RequestType.APPEAL else None
+    rules, level = _terms(service, intake, kind, subject, appealed)
+    email = next(iter(subject.values("email")), None)
+    received = service.clock()
+    dates = _in_utc(compute_due_dates(received, kind, rules))
+    token = random_token()
+    request = Request(
+        type=kind.value, jurisdiction=rules.key, status="received", extended=False,
+        source=intake.source, agent_id=intake.agent_id,
+        agent_permission=(service.vault.encrypt_text(intake.agent_permission)
+                          if intake.agent_permission else None),
+        verification_level=level.value, needs_approval=kind in service.approval_types,
+        received_at=received, acknowledge_by=dates.acknowledge_by, respond_by=dates.respond_by,
+        extension_notice_by=dates.extension_notice_by,
+        due_at=_utc(appeal_due(received, rules)) if appealed else dates.due,
+        details=_details(service, intake),
+        appeal_of=appealed.id if appealed else None, token_hash=sha256_hex(token),
+        external_id=intake.external_id, callback_urls=intake.callback_urls or None,
+    )
+    _store_with_identities(session, service, request, subject)
+    audit.append(session, "request.received", actor=intake.source, request_id=request.id, at=received,
+                 detail={"type": kind.value, "jurisdiction": rules.key, "source": intake.source,
+                         "agent": intake.agent_id, "verification_level": level.value,
+                         "due_at": request.due_at, "acknowledge_by": request.acknowledge_by,
+                         "appeal_of": request.appeal_of})
+    mails: list[Mail] = []
+    # One mail acknowledges the request: the code mail where a code is due, else its own.
+    needs_code = level is not VerificationLevel.NONE and not intake.pre_verified
+    context = {**mail_context(service, request), "received": _day(received)}
+    if email is not None:
+        request.acknowledged_at = received
+        audit.append(session, "request.acknowledged", actor="system", request_id=request.id, at=received,
+                     detail={"mail": "code" if needs_code else "acknowledgement"})
+        if not needs_code:
+            mails.append(Mail(email, "acknowledgement", context))
+    if not needs_code:
+        reason = ("no verification required" if not intake.pre_verified
+                  else "verified through the signed-in account" if intake.verified_level == ACCOUNT_VERIFIED
+                  else "verified by the controller")
+        transition(session, service, request, "verified", actor="system", reason=reason)
+        request.verified_level = intake.verified_level or level.value
+        if not intake.pre_verified or _frequency_allows(session, service, request, mails):
+            proceed(session, service, request, actor="system")
+    else:
+        from custos.service import verification
+
+        transition(session, service, request, "identity_unverified", actor="system")
+        assert email is not None
+        code = verification.issue_code(session, service, request)
+        mails.append(verification.code_mail(service, request, email, code, context))
+    if also is not None:
+        also(session, request)
     return request, token, mails
 
 
@@ -280,18 +367,9 @@ def refuse_at_intake(
     """
     from custos.service.decisions import refuse
 
-    try:
-        kind = RequestType(intake.type)
-    except ValueError:
-        raise InvalidRequestError(f"unknown request type {intake.type!r}") from None
-    if intake.source not in SOURCES:
-        raise InvalidRequestError(f"unknown source {intake.source!r}")
+    kind, subject = _checked(intake)
     if not code or not reason.strip():
         raise InvalidRequestError("a refusal names its code and gives its reasons")
-    try:
-        subject = Subject.of(**{k: v for k, v in intake.identities.items() if v})
-    except IdentityError as exc:
-        raise InvalidRequestError(exc.message) from None
     key = intake.jurisdiction if intake.jurisdiction in service.jurisdictions else None
     rules = service.rule_set(key)
     received = service.clock()
@@ -310,7 +388,7 @@ def refuse_at_intake(
             verification_level=level.value, needs_approval=False, received_at=received,
             acknowledge_by=dates.acknowledge_by, respond_by=dates.respond_by,
             extension_notice_by=dates.extension_notice_by, due_at=dates.due,
-            details=service.vault.encrypt_json({"corrections": intake.corrections, "statement": intake.statement}),
+            details=_details(service, intake),
             token_hash=sha256_hex(random_token()), external_id=intake.external_id,
             callback_urls=intake.callback_urls or None,
         )

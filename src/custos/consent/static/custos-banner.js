@@ -1,9 +1,11 @@
 /*! Custos consent banner. Plain JavaScript, no framework.
  * <script src="https://custos.example/consent/static/custos-banner.js" data-lang="en" defer></script>
+ * data-age-band="under_13" | "13_15" | "16_plus" (or custos.consent.setAgeBand(band)): under 16, a grant of
+ * sale or sharing waits for a second step, confirmed by the person (13 to 15) or a parent (under 13).
  * Scripts written as <script type="text/plain" data-purpose="analytics" src="..."> run only once
  * "analytics" is granted; choices persist on the device and are recorded by POST /v1/consent.
  * API: custos.consent.has(purpose), .choices(), .set({purpose: bool}), .acceptAll(), .rejectAll(),
- * .open(), .on(fn); event "custos:consent" on document. Elements with data-custos-open reopen choices.
+ * .open(), .on(fn), .setAgeBand(band); event "custos:consent" on document. Elements with data-custos-open reopen choices.
  */
 (function (w, d) {
   "use strict";
@@ -16,6 +18,9 @@
   var listeners = [];
   var root = null;
   var saved = load();
+  var ageBand = band(me && me.getAttribute("data-age-band")) || band(saved.age_band);
+  var step = null;
+  var quiet = 0;
 
   function load() {
     var value = null;
@@ -29,7 +34,16 @@
     return value;
   }
 
+  function band(value) {
+    return /^(under_13|13_15|16_plus)$/.test(value) ? value : null;
+  }
+
+  function confirmer() {
+    return { under_13: "parent", "13_15": "self" }[ageBand];
+  }
+
   function store() {
+    saved.age_band = ageBand;
     try { w.localStorage.setItem(KEY, JSON.stringify(saved)); } catch (e) { /* private mode: this page only */ }
     var parts = [];
     for (var k in saved.choices) { parts.push(k + ":" + (saved.choices[k] ? 1 : 0)); }
@@ -86,30 +100,174 @@
     });
   }
 
-  function send(choices) {
+  function send(choices, extra) {
     var body = { subject: saved.subject, choices: choices, method: "banner", gpc: gpc };
     if (config) { body.notice_version = config.notice_version; }
+    if (ageBand) { body.age_band = ageBand; }
+    for (var k in extra) { body[k] = extra[k]; }
     return w.fetch(base + "/v1/consent", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
       keepalive: true, credentials: "omit"
     }).catch(function () { return null; });
   }
 
+  function read(response) {
+    return response && response.ok ? response.json() : null;
+  }
+
+  function apply(k, value, at, changed) {
+    if (saved.choices[k] !== value) { changed.push(k); }
+    saved.choices[k] = value;
+    saved.at[k] = at;
+    if (!value && optOuts().indexOf(k) >= 0) { waitFrom(k, at); }
+  }
+
   function set(choices) {
     var changed = [];
+    var held = [];
+    var before = {};
+    var sent = {};
     var now = new Date().toISOString();
     for (var k in choices) {
       var value = forced(k) ? false : choices[k] === true;
-      if (saved.choices[k] !== value) { changed.push(k); }
-      saved.choices[k] = value;
-      saved.at[k] = now;
-      if (!value && config && optOuts().indexOf(k) >= 0) { waitFrom(k, now); }
+      var minorGrant = value && confirmer() && optOuts().indexOf(k) >= 0;
+      if (minorGrant && saved.choices[k] === true) { continue; }
+      sent[k] = choices[k];
+      before[k] = saved.choices[k];
+      // Under 16, a grant of sale or sharing takes effect only once the server has it.
+      if (minorGrant) { held.push(k); } else { apply(k, value, now, changed); }
     }
     store();
-    send(choices);
+    var answer = send(sent).then(read);
     activate();
     close();
     emit(changed);
+    return answer.then(function (server) { settle(server, held, before); });
+  }
+
+  // The server's answer to a choice: grants it recorded take effect, grants waiting for a
+  // minor's second step stay off until the confirmation dialog is answered.
+  function settle(server, held, before, note) {
+    if (!server) { return; }
+    var pending = server.confirmation_required;
+    var waiting = pending ? pending.purposes : [];
+    var changed = [];
+    var now = new Date().toISOString();
+    held.forEach(function (k) { if (waiting.indexOf(k) < 0) { apply(k, true, now, changed); } });
+    waiting.forEach(function (k) {
+      if (held.indexOf(k) >= 0 || !(k in before) || saved.choices[k] === before[k]) { return; }
+      changed.push(k);
+      if (before[k] === undefined) { delete saved.choices[k]; } else { saved.choices[k] = before[k]; }
+    });
+    if (pending) { ageBand = band(pending.age_band) || ageBand; }
+    store();
+    if (changed.length) { activate(); emit(changed); }
+    if (pending) { ask(pending, note); }
+  }
+
+  function grants(keys, value) {
+    var choices = {};
+    keys.forEach(function (k) { choices[k] = value; });
+    return choices;
+  }
+
+  function say(text) {
+    var status = d.getElementById("custos-status");
+    if (!status) {
+      status = el("p", { id: "custos-status", role: "status", "class": "custos-status" });
+      d.body.appendChild(status);
+    }
+    status.textContent = text;
+    clearTimeout(quiet);
+    if (text) { quiet = setTimeout(function () { status.textContent = ""; }, 15000); }
+  }
+
+  function drop() {
+    if (step) { step.parentNode.removeChild(step); step = null; }
+  }
+
+  function finish(back) {
+    drop();
+    var target = back && back !== d.body && d.contains(back) ? back : d.getElementById("custos-reopen");
+    if (target) { target.focus(); }
+  }
+
+  // The second step of a minor's opt-in (CCPA 1798.120(c)): the person at 13 to 15, or a
+  // parent under 13, ticks the agreement and confirms; cancelling records a denial.
+  function ask(pending, note) {
+    var t = config.texts;
+    var parent = pending.confirmed_by === "parent";
+    var keys = pending.purposes;
+    var back = step ? null : d.activeElement;
+    drop();
+    say("");
+    step = el("div", { "class": "custos-overlay" });
+    var box = el("div", { id: "custos-minor", role: "dialog", "aria-modal": "true", "class": "custos-banner custos-minor",
+      "aria-labelledby": "custos-minor-title", "aria-describedby": "custos-minor-body", "data-confirmed-by": pending.confirmed_by });
+    box.appendChild(el("h2", { id: "custos-minor-title" }, t.minor_title));
+    box.appendChild(el("p", { id: "custos-minor-body" }, parent ? t.minor_body_parent : t.minor_body_self));
+    var list = el("ul", { "class": "custos-minor-list" });
+    keys.forEach(function (k) {
+      var item = el("li", { "data-purpose-key": k });
+      config.purposes.forEach(function (p) {
+        if (p.key !== k) { return; }
+        item.appendChild(el("strong", {}, p.name));
+        item.appendChild(d.createTextNode(": " + p.description));
+      });
+      if (!item.firstChild) { item.textContent = k; }
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    var row = el("div", { "class": "custos-purpose" });
+    var agree = el("input", { type: "checkbox", id: "custos-minor-agree" });
+    row.appendChild(agree);
+    row.appendChild(el("label", { "for": "custos-minor-agree" }, parent ? t.minor_agree_parent : t.minor_agree_self));
+    box.appendChild(row);
+    var error = el("p", { role: "alert", "class": "custos-minor-error" }, note || "");
+    box.appendChild(error);
+    var actions = el("div", { "class": "custos-actions" });
+    var confirm = button(t.minor_confirm, function () {
+      if (!agree.checked) { return; }
+      confirm.disabled = true;
+      send(grants(keys, true), { confirmation: pending.token, confirmed_by: pending.confirmed_by }).then(function (r) {
+        if (r && r.status === 410) {
+          return send(grants(keys, true)).then(read).then(function (server) {
+            finish(back);
+            if (server) { settle(server, keys, {}, t.minor_expired); } else { say(t.minor_failed); }
+          });
+        }
+        return Promise.resolve(read(r)).then(function (server) {
+          if (!server) { error.textContent = t.minor_failed; confirm.disabled = !agree.checked; return; }
+          finish(back);
+          settle(server, keys, {});
+          if (!server.confirmation_required) { say(t.minor_confirmed); }
+        });
+      });
+    }, "confirm");
+    confirm.disabled = true;
+    agree.addEventListener("change", function () { confirm.disabled = !agree.checked; });
+    function cancel() {
+      finish(back);
+      set(grants(keys, false));
+      say(t.minor_cancelled);
+    }
+    actions.appendChild(confirm);
+    actions.appendChild(button(t.minor_cancel, cancel, "cancel"));
+    box.appendChild(actions);
+    step.keys = function (e) {
+      if (e.key === "Escape") { e.preventDefault(); cancel(); return; }
+      if (e.key !== "Tab") { return; }
+      var stops = Array.prototype.filter.call(box.querySelectorAll("input, button"), function (n) { return !n.disabled; });
+      var edge = e.shiftKey ? stops[0] : stops[stops.length - 1];
+      if (d.activeElement === edge || !box.contains(d.activeElement)) {
+        e.preventDefault();
+        (e.shiftKey ? stops[stops.length - 1] : stops[0]).focus();
+      }
+    };
+    step.addEventListener("mousedown", function (e) { if (e.target === step) { e.preventDefault(); } });
+    step.appendChild(box);
+    d.body.appendChild(step);
+    agree.focus();
   }
 
   function all(value) {
@@ -231,6 +389,7 @@
   function start() {
     var stylesheet = el("link", { rel: "stylesheet", href: base + "/consent/static/custos-banner.css" });
     d.head.appendChild(stylesheet);
+    d.addEventListener("keydown", function (e) { if (step) { step.keys(e); } });
     d.addEventListener("click", function (e) {
       var target = e.target && e.target.closest && e.target.closest("[data-custos-open]");
       if (target) { e.preventDefault(); open(2); }
@@ -265,6 +424,7 @@
     on: function (fn) { listeners.push(fn); },
     subject: function () { return saved.subject; },
     mayAsk: mayAsk,
+    setAgeBand: function (value) { if (band(value)) { ageBand = value; store(); } },
     gpc: gpc
   };
   w.custos = w.custos || {};

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from custos.rules import RequestType
-from custos.service import verification, workflow
+from custos.service import accounts, verification, workflow
 from custos.service.api.deps import ServiceDep
 from custos.service.api.public import receipt
 from custos.service.context import Service
@@ -32,31 +32,69 @@ def choices(service: Service) -> list[tuple[str, str]]:
             if kind in covered and kind not in (RequestType.APPEAL, RequestType.CORRECTION)]
 
 
-def home_page(request: Request, service: Service, error: str | None = None, status: int = 200) -> HTMLResponse:
+def home_page(
+    request: Request, service: Service, error: str | None = None, status: int = 200,
+    signed_in: accounts.SignedIn | None = None, account_token: str = "",
+) -> HTMLResponse:
+    """The request form; for a customer the company's site signed in, with the account's email and token."""
     organization = service.datamap.organization
     return render(request, "center_home.html.j2", status, organization=organization, types=choices(service),
-                  jurisdictions=service.jurisdictions, error=error)
+                  jurisdictions=service.jurisdictions, error=error,
+                  signed_in_email=signed_in.email if signed_in else None,
+                  account_token=account_token if signed_in else "")
+
+
+def _sign_in_refused(request: Request, service: Service, error: ServiceError) -> HTMLResponse:
+    return home_page(request, service, f"Your sign-in could not be used: {error.message}. You can sign in again "
+                                       "on our site, or make the request with your email address (we send a code).",
+                     error.status)
 
 
 @router.get("", response_class=HTMLResponse)
-def home(request: Request, service: ServiceDep) -> HTMLResponse:
-    """The form to make a request."""
-    return home_page(request, service)
+def home(
+    request: Request, service: ServiceDep,
+    account_token: Annotated[str, Query(max_length=accounts.TOKEN_LENGTH)] = "",
+) -> HTMLResponse:
+    """The form to make a request; with ``account_token`` (from the company's site), no code is needed."""
+    if not account_token:
+        return home_page(request, service)
+    try:
+        signed_in = accounts.check(service, account_token, source="privacy_center")
+    except ServiceError as exc:
+        return _sign_in_refused(request, service, exc)
+    return home_page(request, service, signed_in=signed_in, account_token=account_token)
 
 
 @router.post("/requests", response_class=HTMLResponse)
 def submit(
     request: Request, service: ServiceDep, type: FormText, email: FormText, csrf_token: FormText = "",
-    jurisdiction: FormText = "",
+    jurisdiction: FormText = "", account_token: Annotated[str, Form(max_length=accounts.TOKEN_LENGTH)] = "",
 ) -> Response:
     """Make the request, then show its page."""
     check_form_token(request, csrf_token)
+    intake = workflow.Intake(type=type, identities={"email": email}, jurisdiction=jurisdiction or None,
+                             source="privacy_center")
+    if account_token:
+        return _submit_signed_in(request, service, intake, account_token)
     try:
-        made = receipt(service, workflow.Intake(type=type, identities={"email": email},
-                                                jurisdiction=jurisdiction or None, source="privacy_center"))
+        made = receipt(service, intake)
     except ServiceError as exc:
         return home_page(request, service, exc.message, exc.status)
     return RedirectResponse(f"/privacy-center/requests/{made.id}?token={made.token}", status_code=303)
+
+
+def _submit_signed_in(request: Request, service: Service, intake: workflow.Intake, account_token: str) -> Response:
+    try:
+        signed_in = accounts.check(service, account_token, source="privacy_center")
+    except ServiceError as exc:
+        return _sign_in_refused(request, service, exc)
+    try:
+        made, token = accounts.create_verified(service, signed_in, intake)
+    except accounts.AccountMismatchError as exc:
+        return _sign_in_refused(request, service, exc)
+    except ServiceError as exc:
+        return home_page(request, service, exc.message, exc.status, signed_in=signed_in, account_token=account_token)
+    return RedirectResponse(f"/privacy-center/requests/{made.id}?token={token}", status_code=303)
 
 
 def _load(service: Service, request_id: UUID, token: str) -> StoredRequest | None:
