@@ -63,12 +63,14 @@ import sys, uvicorn
 from custos.config import get_settings
 from custos.consent import ConsentSettings, install
 from custos.service import create_app
+from custos.service.app import freeze_startup_objects
 folder, port = sys.argv[1], int(sys.argv[2])
 settings = get_settings(database_url=f"sqlite:///{folder}/custos.db", datamap=f"{folder}/map.yaml",
                         state_dir=f"{folder}/state", outbox_dir=f"{folder}/outbox", secret_key="b" * 40,
                         rate_limit_per_minute=10_000_000)
 app = create_app(settings, run_jobs=False, pages=False, extensions=False)
 install(app, settings=ConsentSettings(webhook_worker=False, rate_limit_per_minute=10_000_000))
+freeze_startup_objects()  # as custos serve does
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 """
 

@@ -43,12 +43,15 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from custos.service import create_app
+        from custos.service.app import freeze_startup_objects
 
         settings = _settings(map_path)
         typer.echo(f"custos: serving on http://{host}:{port} with {workers} process{'es' if workers > 1 else ''} "
                    f"(control plane: {settings.database_url})", err=True)
         if workers == 1:
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False,
+            application = create_app(settings)
+            freeze_startup_objects()
+            uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False,
                         access_log=access_log)
             return
         from custos.store import ControlPlane

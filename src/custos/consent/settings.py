@@ -44,7 +44,8 @@ class ConsentSettings(BaseSettings):
     )
     batch_max: int = Field(256, ge=1, le=5000, description="choices written together in one transaction at most")
     batch_wait_ms: float = Field(
-        5.0, ge=0, le=50, description="how long the writer waits for more choices before a transaction",
+        0.0, ge=0, le=50, description="how long the writer waits for more choices before a transaction "
+                                      "(0: none; choices that arrive while one is written still share the next)",
     )
     reask_days: int = Field(
         365, ge=365, le=3650,

@@ -6,6 +6,7 @@ Pages (privacy center, admin console) mount as routers on the app it returns
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -99,4 +100,18 @@ def create_app(
 def app_from_environment() -> FastAPI:
     """The app for one of several server processes: settings from the environment, schema
     already migrated (``uvicorn --factory custos.service.app:app_from_environment``)."""
-    return create_app(get_settings(), migrate=False)
+    app = create_app(get_settings(), migrate=False)
+    freeze_startup_objects()
+    return app
+
+
+def freeze_startup_objects() -> None:
+    """Take everything alive once the app is built out of the garbage collector's view.
+
+    The cyclic collector then scans only what requests create. Without this, its full
+    collections over the start-up heap (modules, mappers, compiled statements) paused a
+    busy server for tens of milliseconds and made most of its p99 latency. For a server
+    process, after the app is built; objects it frees later are still freed.
+    """
+    gc.collect()
+    gc.freeze()
