@@ -134,7 +134,7 @@ def banner_config(
     """The banner's words (``lang``: ``en``, ``de``), purposes with descriptions, and notice version."""
     add_cors(request, response, consent.settings)
     response.headers["Cache-Control"] = "public, max-age=300"
-    language, texts = texts_for(lang, consent.settings.default_language)
+    language, texts = texts_for(lang, consent.settings.default_language, consent.texts)
     return BannerConfig(
         language=language, texts=texts,
         purposes=[PurposePublic(key=p.key, name=p.name, description=p.description, opt_out=p.opt_out)

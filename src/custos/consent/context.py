@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from custos.consent.cache import StateCache
 from custos.consent.purposes import ConsentPurpose, consent_purposes
 from custos.consent.settings import ConsentSettings
+from custos.consent.texts import load_texts
 from custos.errors import CustosError
 from custos.service.context import Service
 
@@ -37,6 +38,8 @@ class Consent:
         self.states = _states_of(service, self.settings.state_cache_seconds)
         self._recorder: Recorder | None = None
         self.limiter: RateLimiter | None = None
+        # the banner's texts, read (and checked) once: a bad texts file stops the app at start
+        self.texts = load_texts(self.settings.texts_file)
 
     @property
     def recorder(self) -> Recorder:

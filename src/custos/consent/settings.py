@@ -20,6 +20,10 @@ class ConsentSettings(BaseSettings):
         "*", description="comma-separated origins whose pages may call the consent API (CORS); * for any"
     )
     default_language: str = Field("en", description="banner language when the page names none it knows")
+    texts_file: str = Field(
+        "", description="YAML file of banner texts per language laid over the built-in English and German "
+        "(a new language gives every text); empty for the built-in texts",
+    )
     confirmation_hours: int = Field(48, ge=1, le=720, description="how long a double opt-in link works")
     unsubscribe_days: int = Field(
         400, ge=30, le=3650, description="how long an unsubscribe link works (RFC 8058 senders expect 30+ days)"

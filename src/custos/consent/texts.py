@@ -1,6 +1,28 @@
-"""The banner's words in each language it ships with; a site may override any of them."""
+"""The banner's words in each language it ships with; a site may override any of them.
+
+``CUSTOS_CONSENT_TEXTS_FILE`` names a YAML file of texts per language, laid over the
+built-in ones: a built-in language may change any of its texts, and a new language must
+give all of them (a banner half in one language and half in another would mislead).
+
+    en:
+      title: Your choices at Example Shop
+    fr:
+      title: Vos choix
+      ...every key of en...
+"""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from custos.errors import ConfigError
+
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+MAX_TEXT = 2000
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -72,10 +94,60 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def texts_for(language: str, default: str = "en") -> tuple[str, dict[str, str]]:
+def texts_for(language: str, default: str = "en",
+              table: dict[str, dict[str, str]] | None = None) -> tuple[str, dict[str, str]]:
     """The language used and its texts: ``de-AT`` falls back to ``de``, unknown ones to ``default``."""
+    texts = table if table is not None else TEXTS
     wanted = (language or "").strip().lower()
     for candidate in (wanted, wanted.split("-")[0], default, "en"):
-        if candidate in TEXTS:
-            return candidate, TEXTS[candidate]
-    return "en", TEXTS["en"]
+        if candidate in texts:
+            return candidate, texts[candidate]
+    return "en", texts["en"]
+
+
+def load_texts(path: str) -> dict[str, dict[str, str]]:
+    """The built-in texts with those of the YAML file at ``path`` laid over them.
+
+    ``ConfigError`` names the file and every language and key that is wrong: an unknown key,
+    a text that is not a string or is empty or over 2,000 characters, a language code that
+    is not one, and a new language that leaves texts out.
+    """
+    merged = {language: dict(texts) for language, texts in TEXTS.items()}
+    if not path:
+        return merged
+    try:
+        loaded: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"CUSTOS_CONSENT_TEXTS_FILE: cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"CUSTOS_CONSENT_TEXTS_FILE: {path} is not YAML: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: expected languages at the top (en: {{title: …}}), found {type(loaded).__name__}")
+    keys = set(TEXTS["en"])
+    problems: list[str] = []
+    for language, texts in loaded.items():
+        code = str(language).lower()
+        if not LANGUAGE.match(code):
+            problems.append(f"{language!r} is not a language code (en, de, pt-br…)")
+            continue
+        if not isinstance(texts, dict):
+            problems.append(f"{code}: expected texts (title: …), found {type(texts).__name__}")
+            continue
+        # YAML 1.1 reads the keys on: and off: as booleans
+        texts = {({True: "on", False: "off"}[key] if isinstance(key, bool) else key): text
+                 for key, text in texts.items()}
+        for key, text in texts.items():
+            if key not in keys:
+                problems.append(f"{code}.{key}: no such text (valid: {', '.join(sorted(keys))})")
+            elif not isinstance(text, str) or not text.strip():
+                problems.append(f"{code}.{key}: a text is a non-empty string")
+            elif len(text) > MAX_TEXT:
+                problems.append(f"{code}.{key}: {len(text)} characters; at most {MAX_TEXT}")
+        missing = sorted(keys - set(texts)) if code not in merged else []
+        if missing:
+            problems.append(f"{code}: a new language gives every text; missing {', '.join(missing)}")
+        if not any(problem.startswith(f"{code}.") or problem.startswith(f"{code}:") for problem in problems):
+            merged.setdefault(code, {}).update({str(k): str(v) for k, v in texts.items()})
+    if problems:
+        raise ConfigError(f"{path}: " + "; ".join(problems))
+    return merged
