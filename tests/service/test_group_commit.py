@@ -8,11 +8,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from custos.service import audit, workflow
 from custos.service.errors import InvalidRequestError
 from custos.store import AuditEntry, ControlPlane, Identity, Request, VerificationAttempt
+from tests.conftest import Databases
 from tests.service.conftest import Harness
 
 
@@ -72,22 +74,27 @@ def _append_many(url: str, worker: int, count: int) -> None:
         plane.close()
 
 
-def test_writers_in_several_processes_take_turns_on_sqlite(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'custos.db'}"
-    plane = ControlPlane(url)
-    plane.migrate()
-    workers, each = 3, 40
-    context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_append_many, args=(url, w, each)) for w in range(workers)]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join(120)
-    assert [p.exitcode for p in processes] == [0] * workers  # no writer failed on a busy database
-    with plane.read() as session:
-        report = audit.verify(session)
-        actors = session.scalars(sa.select(AuditEntry.actor)).all()
-    plane.close()
-    assert report.ok, report.problems
-    assert report.entries == workers * each
-    assert sorted(set(actors)) == [f"process-{w}" for w in range(workers)]
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_writers_in_several_processes_take_turns(kind: str, tmp_path: Path) -> None:
+    databases = Databases(kind, tmp_path)
+    try:
+        url = databases.new() if kind != "sqlite" else f"sqlite:///{tmp_path / 'custos.db'}"
+        plane = ControlPlane(url)
+        plane.migrate()
+        workers, each = 3, 40
+        context = multiprocessing.get_context("spawn")
+        processes = [context.Process(target=_append_many, args=(url, w, each)) for w in range(workers)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(120)
+        assert [p.exitcode for p in processes] == [0] * workers  # no writer failed on a busy database
+        with plane.read() as session:
+            report = audit.verify(session)
+            actors = session.scalars(sa.select(AuditEntry.actor)).all()
+        plane.close()
+        assert report.ok, report.problems
+        assert report.entries == workers * each
+        assert sorted(set(actors)) == [f"process-{w}" for w in range(workers)]
+    finally:
+        databases.close()
