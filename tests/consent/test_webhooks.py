@@ -159,3 +159,37 @@ def test_live_receiver_that_is_gone_fails_the_attempt(harness: Harness) -> None:
     assert webhooks.deliver_due(harness.consent) == 1
     log = harness.client.get("/v1/admin/consent/webhooks/deliveries", headers=admin).json()[0]
     assert log["status"] == "pending" and log["attempts"] == 1 and "ConnectError" in (log["last_error"] or "")
+
+
+def test_two_pollers_deliver_each_event_once(harness: Harness, receiver: tuple[str, type[_Receiver]]) -> None:
+    """Two server processes poll the same store: each delivery is claimed by one of them."""
+    from custos.consent.context import Consent
+    from custos.service.context import Service
+
+    url, handler = receiver
+    admin = harness.key("users:write", "audit:read", "requests:write")
+    assert harness.client.post("/v1/admin/consent/webhooks", headers=admin, json={"url": url}).status_code == 201
+    for n in range(12):
+        harness.post({"subject": f"device-hook-{n:04d}", "choices": {"analytics": n % 2 == 0}})
+    service = harness.consent.service
+    # a second process: its own service and store connection on the same database
+    other = Consent(Service(service.settings, clock=harness.clock, datamap=service.datamap, migrate=False),
+                    harness.consent.settings)
+    counts: list[int] = []
+    start = threading.Barrier(2)
+
+    def poll(consent: object) -> None:
+        start.wait()
+        counts.append(webhooks.deliver_due(consent))  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=poll, args=(c,)) for c in (harness.consent, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    other.service.close()
+    assert sum(counts) == 12
+    subjects = [json.loads(body)["data"]["subject"] for _, body in handler.received]
+    assert sorted(subjects) == [f"device-hook-{n:04d}" for n in range(12)]  # each once
+    log = harness.client.get("/v1/admin/consent/webhooks/deliveries", headers=admin).json()
+    assert [entry["status"] for entry in log] == ["delivered"] * 12

@@ -30,6 +30,7 @@ from custos.agents.models import Agent, AgentRequest, CallbackDelivery
 from custos.agents.status import FINAL, status_of
 from custos.service import audit
 from custos.service.context import Service
+from custos.service.leases import claim_due
 from custos.service.polling import Poller
 
 log = logging.getLogger("custos.agents.callbacks")
@@ -154,12 +155,14 @@ def sweep(service: Service) -> int:
 
 def deliver(service: Service, client: httpx.Client | None = None) -> int:
     """POST every due delivery once; returns how many were attempted."""
-    with service.plane.read() as session:
-        due = list(session.scalars(sa.select(CallbackDelivery).where(
-            CallbackDelivery.state == "pending", CallbackDelivery.next_attempt_at <= service.clock(),
-        ).order_by(CallbackDelivery.id).limit(100)))
-    if not due:
+    claimed = claim_due(service, CallbackDelivery, pending=CallbackDelivery.state == "pending",
+                        due=CallbackDelivery.next_attempt_at, limit=100,
+                        lease=timedelta(seconds=TIMEOUT_SECONDS * 2 + 30))
+    if not claimed:
         return 0
+    with service.plane.read() as session:
+        due = list(session.scalars(sa.select(CallbackDelivery).where(CallbackDelivery.id.in_(claimed))
+                                   .order_by(CallbackDelivery.id)))
     owned = client is None
     http = client or httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
     try:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from custos.consent.models import WebhookDelivery, WebhookEndpoint
 from custos.service import audit
 from custos.service.errors import InvalidRequestError
+from custos.service.leases import claim_due
 
 if TYPE_CHECKING:
     from custos.consent.context import Consent
@@ -124,17 +125,18 @@ def deliver_due(consent: Consent, client: httpx.Client | None = None) -> int:
     """Try every delivery that is due now; returns how many were attempted."""
     service = consent.service
     settings = consent.settings
-    now = service.clock()
+    claimed = claim_due(service, WebhookDelivery, pending=WebhookDelivery.status == "pending",
+                        due=WebhookDelivery.next_attempt_at, limit=_BATCH,
+                        lease=timedelta(seconds=settings.webhook_timeout_seconds * 2 + 30))
+    if not claimed:
+        return 0
     with service.plane.read() as session:
         due = list(session.execute(
             sa.select(WebhookDelivery.id, WebhookDelivery.payload, WebhookEndpoint.url,
                       WebhookEndpoint.secret_encrypted)
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(_BATCH)
+            .where(WebhookDelivery.id.in_(claimed)).order_by(WebhookDelivery.id)
         ))
-    if not due:
-        return 0
     own = client is None
     http = client or httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
     try:
