@@ -51,3 +51,11 @@ def test_requests_purge(cli: typer.Typer) -> None:
     assert "would purge 0 request(s)" in done.output
     bad = runner.invoke(cli, ["requests", "purge", "--older-than", "soon"])
     assert bad.exit_code != 0 and "not a period" in bad.output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_refuses_to_start_without_a_data_map(cli: typer.Typer, tmp_path: Path, workers: str) -> None:
+    answer = CliRunner().invoke(cli, ["serve", "--map", str(tmp_path / "missing.yaml"), "--workers", workers,
+                                      "--port", "1"])
+    assert answer.exit_code == 2
+    assert "missing.yaml: no such file or folder" in answer.output

@@ -10,6 +10,7 @@ import typer
 
 from custos.cli.options import MapOption, user_errors
 from custos.config import Settings, get_settings
+from custos.datamap import load_datamap
 
 
 def _settings(map_path: object = None) -> Settings:
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
         from custos.service.app import freeze_startup_objects
 
         settings = _settings(map_path)
+        load_datamap(settings.datamap)  # a map that does not load stops here, not at the first request
         typer.echo(f"custos: serving on http://{host}:{port} with {workers} process{'es' if workers > 1 else ''} "
                    f"(control plane: {settings.database_url})", err=True)
         if workers == 1:
