@@ -90,6 +90,20 @@ def _header(name: str, value: str) -> str:
     return "\n".join([*lines, line]) + "\n"
 
 
+def _address(value: str) -> str:
+    """An address for the To header: an international domain in its ASCII (IDNA) form; a
+    local part outside ASCII stays UTF-8, as RFC 6532 allows (and SMTPUTF8 carries)."""
+    value = " ".join(value.splitlines())
+    local, at, domain = value.rpartition("@")
+    if at and not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass
+        value = f"{local}@{domain}"
+    return value
+
+
 def _part(subtype: str, content: str, boundary: str) -> str:
     body = binascii.b2a_qp(content.encode(), istext=True).decode("ascii")
     return (f"--{boundary}\nContent-Type: text/{subtype}; charset=\"utf-8\"\n"
@@ -108,10 +122,11 @@ def compose(sender: str, to: str, kind: str, rendered: Rendered, headers: dict[s
     fields = {"From": sender, "To": to, "Subject": rendered.subject, "Date": formatdate(localtime=False),
               "Message-ID": make_msgid(domain=sender.rpartition("@")[2] or "localhost"),
               "X-Custos-Mail": kind, **(headers or {})}
-    head = "".join(_header(name, value) for name, value in fields.items())
+    head = "".join(f"To: {_address(value)}\n" if name == "To" else _header(name, value)
+                   for name, value in fields.items())
     text = (f"{head}MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"{boundary}\"\n\n"
             f"{_part('plain', rendered.text, boundary)}{_part('html', rendered.html, boundary)}--{boundary}--\n")
-    return Outgoing(sender, to, kind, text.encode("ascii"))
+    return Outgoing(sender, _address(to), kind, text.encode())
 
 
 class Mailer:
@@ -153,7 +168,9 @@ class Mailer:
                 client.starttls()
             if url.username:
                 client.login(unquote(url.username), unquote(url.password or ""))
-            client.sendmail(message.sender, [message.to], re.sub(rb"\r?\n", b"\r\n", message.data))  # SMTP lines end CRLF
+            options = [] if message.to.isascii() else ["SMTPUTF8"]  # an address outside ASCII (RFC 6531)
+            client.sendmail(message.sender, [message.to], re.sub(rb"\r?\n", b"\r\n", message.data),  # CRLF lines
+                            mail_options=options)
 
 
 def read_outbox(outbox: str | Path) -> list[EmailMessage]:
