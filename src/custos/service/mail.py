@@ -29,19 +29,6 @@ from custos.errors import ConfigError
 
 KINDS = ("acknowledgement", "code", "completion", "extension", "refusal", "appeal_outcome")
 
-_TEXT = Environment(
-    loader=PackageLoader("custos.service", "templates/mail"),
-    autoescape=False,
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-)
-_HTML = Environment(
-    loader=PackageLoader("custos.service", "templates/mail"),
-    autoescape=select_autoescape(default=True),
-    undefined=StrictUndefined,
-)
-
-
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -49,21 +36,40 @@ class Rendered:
     html: str
 
 
+class Templates:
+    """The mail templates of one package: ``NAME.txt.j2`` (its first line ``Subject: …``)
+    and ``NAME.html.j2`` under ``templates/mail``."""
+
+    def __init__(self, package: str) -> None:
+        loader = PackageLoader(package, "templates/mail")
+        self._text = Environment(loader=loader, autoescape=False, undefined=StrictUndefined,
+                                 keep_trailing_newline=True)
+        self._html = Environment(loader=loader, autoescape=select_autoescape(default=True),
+                                 undefined=StrictUndefined)
+
+    def render(self, kind: str, context: dict[str, Any]) -> Rendered:
+        """The subject, plain text and HTML of mail ``kind``."""
+        text = self._text.get_template(f"{kind}.txt.j2").render(**context)
+        first, _, body = text.partition("\n")
+        if not first.startswith("Subject: "):
+            raise ValueError(f"mail template {kind} must start with a Subject: line")
+        html = self._html.get_template(f"{kind}.html.j2").render(**context)
+        return Rendered(first.removeprefix("Subject: ").strip(), body.lstrip("\n"), html)
+
+
+_TEMPLATES = Templates("custos.service")
+
+
 def render(kind: str, context: dict[str, Any]) -> Rendered:
-    """The subject, plain text and HTML of one mail."""
+    """The subject, plain text and HTML of one of the service's mails."""
     if kind not in KINDS:
         raise ValueError(f"unknown mail {kind!r}")
-    text = _TEXT.get_template(f"{kind}.txt.j2").render(**context)
-    first, _, body = text.partition("\n")
-    if not first.startswith("Subject: "):
-        raise ValueError(f"mail template {kind} must start with a Subject: line")
-    html = _HTML.get_template(f"{kind}.html.j2").render(**context)
-    return Rendered(first.removeprefix("Subject: ").strip(), body.lstrip("\n"), html)
+    return _TEMPLATES.render(kind, context)
 
 
 _UTF8 = Charset("utf-8")
 _UTF8.header_encoding = QP
-_FOLD_AT = 76  # a header longer than this is encoded and folded by the email package
+_FOLD_AT = 76  # an ASCII header longer than this is folded at its spaces
 
 
 @dataclass(frozen=True)
@@ -119,14 +125,14 @@ def compose(sender: str, to: str, kind: str, rendered: Rendered, headers: dict[s
     parser. The boundary is random, and quoted-printable bodies cannot contain it.
     """
     boundary = f"=_custos_{uuid.uuid4().hex}"
-    fields = {"From": sender, "To": to, "Subject": rendered.subject, "Date": formatdate(localtime=False),
+    address = _address(to)
+    fields = {"From": sender, "Subject": rendered.subject, "Date": formatdate(localtime=False),
               "Message-ID": make_msgid(domain=sender.rpartition("@")[2] or "localhost"),
               "X-Custos-Mail": kind, **(headers or {})}
-    head = "".join(f"To: {_address(value)}\n" if name == "To" else _header(name, value)
-                   for name, value in fields.items())
+    head = f"To: {address}\n" + "".join(_header(name, value) for name, value in fields.items())
     text = (f"{head}MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"{boundary}\"\n\n"
             f"{_part('plain', rendered.text, boundary)}{_part('html', rendered.html, boundary)}--{boundary}--\n")
-    return Outgoing(sender, _address(to), kind, text.encode())
+    return Outgoing(sender, address, kind, text.encode())
 
 
 class Mailer:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from custos.consent import webhooks
 from custos.consent.context import Consent
 from custos.consent.email import suppression, tokens
-from custos.consent.email.mail import compose, deliver
+from custos.consent.email.mail import compose
 from custos.consent.email.subjects import email_subject
 from custos.consent.models import EmailContact, SubjectLink
 from custos.consent.purposes import ConsentPurpose, email_topics
@@ -84,7 +84,7 @@ def subscribe(consent: Consent, address: str, topic_keys: list[str]) -> bool:
     hours = consent.settings.confirmation_hours
     token = tokens.issue(service, "confirm", digest, keys, timedelta(hours=hours))
     organization = service.datamap.organization
-    deliver(service.mailer, compose(service.mailer.sender, email, "confirm_subscription", {
+    service.mailer.deliver(compose(service.mailer.sender, email, "confirm_subscription", {
         "org_name": organization.name, "privacy_contact": organization.privacy_contact,
         "topics": [t.name for t in wanted], "hours": hours,
         "confirm_url": service.link(f"/email/confirm/{token}"),
