@@ -206,9 +206,9 @@ def create(
     limit at once, as a verified one is. ``also`` writes what belongs with the request
     (an adapter's own record) in the same transaction.
     """
-    kind, subject = _checked(intake)
+    prepared = _prepared(service, intake)
     with service.plane.write() as session:
-        return _create_in(session, service, intake, kind, subject, also)
+        return _create_in(session, service, intake, prepared, also)
 
 
 def create_many(service: Service, intakes: Sequence[Intake]) -> list[Created | BaseException]:
@@ -218,19 +218,16 @@ def create_many(service: Service, intakes: Sequence[Intake]) -> list[Created | B
     raised while writing fails the whole transaction (the caller retries one by one).
     """
     results: list[Created | BaseException | None] = [None] * len(intakes)
-    ready: list[tuple[int, Intake, RequestType, Subject]] = []
+    ready: list[tuple[int, Intake, _Prepared]] = []
     for index, intake in enumerate(intakes):
         try:
-            kind, subject = _checked(intake)
-            if kind is not RequestType.APPEAL:  # an appeal's terms are its appealed request's, read in the transaction
-                _terms(service, intake, kind, subject, None)
-            ready.append((index, intake, kind, subject))
+            ready.append((index, intake, _prepared(service, intake)))
         except ServiceError as error:
             results[index] = error
     if ready:
         with service.plane.write() as session:
-            for index, intake, kind, subject in ready:
-                results[index] = _create_in(session, service, intake, kind, subject, None)
+            for index, intake, prepared in ready:
+                results[index] = _create_in(session, service, intake, prepared, None)
             insert_new_in_bulk(session)
     return [result if result is not None else RuntimeError("not written") for result in results]
 
@@ -266,8 +263,20 @@ def _checked(intake: Intake) -> tuple[RequestType, Subject]:
         raise InvalidRequestError(exc.message) from None
 
 
+Terms = tuple[RuleSet, VerificationLevel]
+# The intake's type, subject, and its terms where they need nothing from the store (not an appeal's).
+_Prepared = tuple[RequestType, Subject, Terms | None]
+
+
+def _prepared(service: Service, intake: Intake) -> _Prepared:
+    """Every check of ``intake`` that needs no transaction; an appeal's terms are its appealed
+    request's, read in the transaction."""
+    kind, subject = _checked(intake)
+    return kind, subject, None if kind is RequestType.APPEAL else _terms(service, intake, kind, subject, None)
+
+
 def _terms(service: Service, intake: Intake, kind: RequestType, subject: Subject,
-           appealed: Request | None) -> tuple[RuleSet, VerificationLevel]:
+           appealed: Request | None) -> Terms:
     """The rule set and verification level of a new request, or ``InvalidRequestError``.
 
     Needs nothing from the store but the appealed request, so the checks of a batch's
@@ -287,11 +296,12 @@ def _terms(service: Service, intake: Intake, kind: RequestType, subject: Subject
 
 
 def _create_in(
-    session: Session, service: Service, intake: Intake, kind: RequestType, subject: Subject,
+    session: Session, service: Service, intake: Intake, prepared: _Prepared,
     also: Callable[[Session, Request], None] | None,
 ) -> Created:
+    kind, subject, terms = prepared
     appealed = _appealed(session, intake) if kind is RequestType.APPEAL else None
-    rules, level = _terms(service, intake, kind, subject, appealed)
+    rules, level = terms or _terms(service, intake, kind, subject, appealed)
     email = next(iter(subject.values("email")), None)
     received = service.clock()
     dates = _in_utc(compute_due_dates(received, kind, rules))

@@ -42,7 +42,7 @@ async def create_request(
         min_length=1, max_length=accounts.TOKEN_LENGTH,
         description="The company site's signed assertion of a signed-in customer (docs/service.md): "
                     "the request is verified through the account, no code needed")] = None,
-) -> RequestReceipt | Response:
+) -> Response:
     """Make a request. The answer is the same whether or not the identity is known.
 
     Requests that arrive together are recorded in one transaction; the answer comes once
@@ -66,11 +66,11 @@ async def create_request(
     )
     if x_account_token is not None:
         signed_in = await run_in_threadpool(accounts.check, service, x_account_token, source="api")
-        made, made_token = await run_in_threadpool(accounts.create_verified, service, signed_in, intake)
-        return shaped(made, made_token)
-    request, token, _mails = await asyncio.wrap_future(service.intake.submit(intake))
-    receipt = shaped(request, token)  # built from the model: serialized once, without a second check
-    return Response(receipt.model_dump_json(), status_code=202, media_type="application/json")
+        request, token = await run_in_threadpool(accounts.create_verified, service, signed_in, intake)
+    else:
+        request, token, _mails = await asyncio.wrap_future(service.intake.submit(intake))
+    # built from the model: serialized once, without a second check
+    return Response(shaped(request, token).model_dump_json(), status_code=202, media_type="application/json")
 
 
 def receipt(service: Service, intake: workflow.Intake) -> RequestReceipt:
