@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +264,12 @@ def _refuse_delete(*_: object) -> None:
     raise AppendOnlyError("audit entries are append-only; they are never deleted")
 
 
+@cache
+def _table_order() -> dict[sa.Table, int]:
+    """Each table's place in foreign-key order (parents first); the schema does not change."""
+    return {table: position for position, table in enumerate(Base.metadata.sorted_tables)}
+
+
 def insert_new_in_bulk(session: Session) -> None:
     """Write the session's new objects with one INSERT per table (executemany), tables in
     foreign-key order, and detach them (they stay readable, with every value they were given).
@@ -278,7 +285,7 @@ def insert_new_in_bulk(session: Session) -> None:
     groups: dict[type[Any], list[Any]] = {}
     for instance in new:
         groups.setdefault(type(instance), []).append(instance)
-    order = {table: position for position, table in enumerate(Base.metadata.sorted_tables)}
+    order = _table_order()
     batches: list[tuple[type[Any], list[dict[str, Any]]]] = []
     for cls in sorted(groups, key=lambda c: order[c.__table__]):
         keys = [attribute.key for attribute in sa.inspect(cls).column_attrs]

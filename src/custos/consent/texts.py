@@ -146,8 +146,7 @@ def load_texts(path: str) -> dict[str, dict[str, str]]:
         missing = sorted(keys - set(texts)) if code not in merged else []
         if missing:
             problems.append(f"{code}: a new language gives every text; missing {', '.join(missing)}")
-        if not any(problem.startswith(f"{code}.") or problem.startswith(f"{code}:") for problem in problems):
-            merged.setdefault(code, {}).update({str(k): str(v) for k, v in texts.items()})
+        merged.setdefault(code, {}).update({str(k): str(v) for k, v in texts.items()})  # kept only without problems
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems))
     return merged

@@ -116,7 +116,7 @@ class _Chain:
 
     transaction: SessionTransaction
     anchored: bool = False
-    anchoring: bool = False
+    busy: bool = False  # a statement of the chain's own is running: it must not settle the chain again
     seq: int = 0
     entry_hash: str = GENESIS
     stored: int | None = None  # the head row's seq (None: there is no row yet)
@@ -124,12 +124,11 @@ class _Chain:
 
 
 def _chain(session: Session) -> _Chain:
-    chain = session.info.get(_CHAIN_KEY)
+    """This transaction's chain, begun with its first entry."""
     transaction = session.get_transaction() or session.begin()
-    if isinstance(chain, _Chain) and chain.transaction is transaction:
-        return chain
-    chain = _Chain(transaction)
-    session.info[_CHAIN_KEY] = chain
+    chain = _current(session)
+    if chain is None:
+        chain = session.info[_CHAIN_KEY] = _Chain(transaction)
     return chain
 
 
@@ -142,14 +141,14 @@ def _current(session: Session) -> _Chain | None:
 
 def _anchor(session: Session, chain: _Chain) -> None:
     """Read and lock the head (writers in other processes wait here), then number the waiting entries."""
-    if chain.anchored or chain.anchoring:
+    if chain.anchored or chain.busy:
         return
-    chain.anchoring = True
+    chain.busy = True
     try:
         with session.no_autoflush:
             head = session.get(AuditHead, 1, with_for_update=True)
     finally:
-        chain.anchoring = False
+        chain.busy = False
     if head is not None:
         chain.seq, chain.entry_hash, chain.stored = head.seq, head.entry_hash, head.seq
     chain.anchored = True
@@ -167,10 +166,10 @@ def _link(chain: _Chain, entry: Appended) -> None:
 def _settle(session: Session) -> None:
     """Anchor, write the waiting entries in one statement, and bring the head row up to date."""
     chain = _current(session)
-    if chain is None or chain.anchoring or not (chain.pending or (chain.anchored and chain.stored != chain.seq)):
+    if chain is None or chain.busy or not (chain.pending or (chain.anchored and chain.stored != chain.seq)):
         return
     _anchor(session, chain)
-    chain.anchoring = True  # the statements below must not settle again
+    chain.busy = True
     try:
         if chain.pending:
             rows = [entry.row() for entry in chain.pending]
@@ -185,7 +184,7 @@ def _settle(session: Session) -> None:
                 head.seq, head.entry_hash = chain.seq, chain.entry_hash
             chain.stored = chain.seq
     finally:
-        chain.anchoring = False
+        chain.busy = False
 
 
 @event.listens_for(Session, "before_flush")
