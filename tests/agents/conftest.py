@@ -9,7 +9,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -33,24 +33,11 @@ from custos.service.auth import create_api_key
 from custos.service.jobs import run_pending
 from custos.store import AuditEntry, Job, Request, migrate
 from tests import shop
+from tests.clock import Clock
 
-START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 BUSINESS = "TEST_SHOP"
 AGENT = "TEST_AGENT"
 OTHER = "OTHER_AGENT"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass

@@ -137,16 +137,6 @@ def test_unverified_request_expires(harness: Harness) -> None:
     assert harness.agent.status(request_id)["status"] == "expired"
 
 
-def test_know_requests_over_the_legal_frequency_are_denied(harness: Harness) -> None:
-    harness.agent.pair()
-    for _ in range(2):
-        harness.clock.advance(seconds=1)
-        assert harness.agent.exercise("access:categories", **VERIFIED)["status"] == "in_progress"
-    harness.clock.advance(seconds=1)
-    third = harness.agent.exercise("access:categories", **VERIFIED)
-    assert (third["status"], third["reason"]) == ("denied", "too_many_requests")
-
-
 def test_revocation(harness: Harness) -> None:
     harness.agent.pair()
     request_id = harness.agent.exercise("deletion", **ATTORNEY)["request_id"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,7 @@ from custos.consent.context import Consent
 from custos.datamap import DataMap, parse_datamap
 from custos.service import create_app
 from custos.service.auth import create_api_key
-
-START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+from tests.clock import Clock
 
 MAP = """
 organization:
@@ -72,17 +70,6 @@ purposes:
     uses: [marketing.communications.email]
     categories: [user.contact.email]
 """
-
-
-class Clock:
-    def __init__(self, start: datetime = START) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import shutil
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,23 +27,8 @@ from custos.service.jobs import run_pending
 from custos.service.mail import read_outbox
 from custos.store import migrate
 from tests import shop
+from tests.clock import Clock
 from tests.conftest import Databases
-
-# A Monday well inside the year, so that 45 days and one month both stay clear of holidays.
-START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: datetime = START) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass
