@@ -27,8 +27,30 @@ def test_every_command_is_in_the_readme() -> None:
     assert [c for c in commands if f"custos {c}" not in readme] == []
 
 
-def test_readme_gives_the_two_commands() -> None:
+SETUP = 'python3 -m venv .venv && .venv/bin/pip install -c requirements/lock.txt -e ".[all,dev]" && .venv/bin/custos demo'
+TESTS = ".venv/bin/python -m pytest"
+
+
+def test_readme_gives_the_two_commands_and_ci_runs_them_word_for_word() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert 'pip install -e ".[all,dev]" && custos demo' in readme
-    assert "python3 -m pytest" in readme
-    assert "python3 -m pytest" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert f"```sh\n{SETUP}\n```" in readme
+    assert f"```sh\n{TESTS}\n```" in readme
+    assert SETUP in ci and TESTS in ci  # whole lines: CI proves what a new user gets
+
+
+def test_every_dependency_is_pinned_in_the_lock() -> None:
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = list(project["dependencies"])
+    for extra in ("all", "dev"):
+        wanted += project["optional-dependencies"][extra]
+    pinned = {
+        re.split(r"==", line)[0].strip().lower().replace("_", "-")
+        for line in (ROOT / "requirements" / "lock.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.lstrip().startswith("#")
+    }
+    names = {re.split(r"[\[<>=!~; ]", spec, maxsplit=1)[0].lower().replace("_", "-") for spec in wanted}
+    assert sorted(names - pinned) == []

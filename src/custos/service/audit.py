@@ -147,6 +147,11 @@ def _anchor(session: Session, chain: _Chain) -> None:
     try:
         with session.no_autoflush:
             head = session.get(AuditHead, 1, with_for_update=True)
+            if head is None and session.connection().dialect.name != "sqlite":
+                # an empty chain has no row to lock: two first writers would both number 1.
+                # Create the genesis head (whoever loses the race inserts nothing) and lock it.
+                _create_genesis_head(session)
+                head = session.get(AuditHead, 1, with_for_update=True, populate_existing=True)
     finally:
         chain.busy = False
     if head is not None:
@@ -154,6 +159,19 @@ def _anchor(session: Session, chain: _Chain) -> None:
     chain.anchored = True
     for entry in chain.pending:
         _link(chain, entry)
+
+
+def _create_genesis_head(session: Session) -> None:
+    conn = session.connection()
+    values = {"id": 1, "seq": 0, "entry_hash": GENESIS}
+    statement: Any
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        statement = postgresql.insert(AuditHead).values(values).on_conflict_do_nothing()
+    else:
+        statement = sa.insert(AuditHead).values(values).prefix_with("IGNORE")
+    conn.execute(statement)
 
 
 def _link(chain: _Chain, entry: Appended) -> None:
