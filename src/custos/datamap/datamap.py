@@ -21,6 +21,7 @@ from custos.datamap.models import (
     System,
 )
 from custos.datamap.source import where
+from custos.matching import MatchRule, Rules
 
 if TYPE_CHECKING:
     from custos.taxonomy import Taxonomy
@@ -81,6 +82,7 @@ class EntryPoint:
     identity: str
     collection: str
     field: str
+    rule: str = "exact"  # how stored values are compared (custos.matching)
 
 
 @dataclass
@@ -138,6 +140,13 @@ class DataMap:
     @property
     def exceptions(self) -> dict[str, ErasureException]:
         return {e.key: e for e in self.document.exceptions}
+
+    @cached_property
+    def rules(self) -> Rules:
+        """The identity match rules: built in, and the map's own."""
+        own = {r.key: MatchRule(r.key, trim=r.trim, casefold=r.casefold, remove=r.remove)
+               for r in self.document.match_rules}
+        return Rules(own, region=self.document.organization.phone_region)
 
     @property
     def identity_types(self) -> list[str]:

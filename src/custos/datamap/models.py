@@ -75,6 +75,7 @@ class DataField(Strict):
     primary_key: bool = False
     categories: list[str] = Field(default_factory=list)
     identity: str | None = None
+    match: str | None = None
     erase: Strategy | None = None
     keep_for: str | None = None
     references: Reference | None = None
@@ -106,6 +107,11 @@ class DataField(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> DataField:
+        if self.match is not None and self.identity is None:
+            raise ValueError(
+                f"field {self.name!r} has match: {self.match} but no identity; match says how an "
+                "identity's stored values are compared"
+            )
         if self.keep_for and self.erase not in (None, Strategy.KEEP):
             raise ValueError(
                 f"field {self.name!r} has both keep_for and erase: {self.erase}; keep_for already "
@@ -186,6 +192,7 @@ class Organization(Strict):
     dpo: str | None = None
     representative: str | None = None
     jurisdictions: list[str] = Field(min_length=1)
+    phone_region: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
     security_measures: list[str] = Field(default_factory=list)
 
 
@@ -265,6 +272,30 @@ class ErasureException(Strict):
         return f"{self.basis}" + (f" ({'; '.join(cites)})" if cites else "")
 
 
+class MatchRuleSpec(Strict):
+    """A company's own identity match rule: ``trim``, then ``remove`` characters, then ``casefold``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    key: Key
+    description: str | None = None
+    trim: bool = False
+    casefold: bool = False
+    remove: str = ""
+
+    @field_validator("remove")
+    @classmethod
+    def _separators(cls, value: str) -> str:
+        from custos.matching import REMOVABLE
+
+        bad = sorted({ch for ch in value if ch not in REMOVABLE})
+        if bad:
+            raise ValueError(
+                f"remove may name separators only ({''.join(sorted(REMOVABLE))!r}), not {''.join(bad)!r}"
+            )
+        return value
+
+
 class TaxonomyExtension(Strict):
     categories: list[dict[str, Any]] = Field(default_factory=list)
     data_uses: list[dict[str, Any]] = Field(default_factory=list)
@@ -280,4 +311,5 @@ class DataMapDocument(Strict):
     purposes: list[Purpose] = Field(default_factory=list)
     recipients: list[Recipient] = Field(default_factory=list)
     exceptions: list[ErasureException] = Field(default_factory=list)
+    match_rules: list[MatchRuleSpec] = Field(default_factory=list)
     taxonomy: TaxonomyExtension | None = None

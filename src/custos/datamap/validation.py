@@ -12,6 +12,7 @@ from custos.datamap.datamap import CollectionInfo, DataMap, Edge, EntryPoint
 from custos.datamap.models import DataMapDocument, Strategy
 from custos.datamap.source import SourceMap, where
 from custos.errors import CustosError, DataMapError, DataMapErrors
+from custos.matching import BUILTIN, default_rule
 from custos.taxonomy import Taxonomy, default_taxonomy
 
 
@@ -72,6 +73,13 @@ def resolve(document: DataMapDocument, raw: SourceMap, location: str) -> DataMap
     system_of = _assign_systems(problems, document)
     collections = _collections(problems, document, system_of)
     exceptions = {e.key for e in document.exceptions}
+    _unique(problems, document.match_rules, "key", "match_rules")
+    own_rules = {r.key for r in document.match_rules}
+    for r_index, spec in enumerate(document.match_rules):
+        if spec.key in BUILTIN:
+            problems.add(f"match rule {spec.key!r} is built in; give your own rule another name",
+                         ("match_rules", r_index, "key"), "match_rules")
+    rule_names = set(BUILTIN) | own_rules
     edges: list[Edge] = []
     entries: list[EntryPoint] = []
 
@@ -106,7 +114,15 @@ def resolve(document: DataMapDocument, raw: SourceMap, location: str) -> DataMap
                         label,
                     )
                 if data_field.identity:
-                    entries.append(EntryPoint(data_field.identity, qualified, data_field.name))
+                    rule = data_field.match or default_rule(data_field.identity)
+                    if rule not in rule_names:
+                        problems.add(
+                            f"unknown match rule {rule!r}; built in: {', '.join(BUILTIN)}"
+                            + (f"; the map's own: {', '.join(sorted(own_rules))}" if own_rules else ""),
+                            (*loc_f, "match"),
+                            label,
+                        )
+                    entries.append(EntryPoint(data_field.identity, qualified, data_field.name, rule))
                 if data_field.references is not None:
                     edge = _edge(problems, dataset.key, qualified, data_field.name,
                                  data_field.references.field, data_field.references.direction,

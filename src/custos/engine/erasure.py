@@ -90,8 +90,7 @@ class SystemRun:
             known = found.found[work.collection].rows
             if chunk.key_columns:
                 return [known[key] for key in chunk.keys if key in known]
-            return [row for row in known.values()
-                    if any(row.get(name) in values for name, values in chunk.any_of.items())]
+            return [row for row in known.values() if chunk.selects(row)]
         read = list(chunk.key_columns or chunk.any_of) + [m.field for m in dependent]
         return tx.fetch(work.table, chunk, list(dict.fromkeys(read)))
 

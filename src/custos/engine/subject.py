@@ -16,8 +16,8 @@ MAX_IDENTITY = 65536
 
 
 def normalize_email(value: str) -> str:
-    """Trimmed and case-folded, as identities are matched (CONTRACT §1)."""
-    email = unicodedata.normalize("NFC", value).strip().casefold()
+    """Trimmed and lower-cased (NFC), the form an email rule compares (docs/datamap.md, matching)."""
+    email = unicodedata.normalize("NFC", value).strip().lower()
     if not email:
         raise IdentityError("the email is empty")
     if len(email) > MAX_EMAIL:

@@ -17,6 +17,7 @@ from typing import Any
 
 from custos.datamap import CollectionInfo, DataMap
 from custos.engine.subject import Subject
+from custos.matching import MatchRule
 from custos.stores import Selector, Store
 
 
@@ -28,6 +29,7 @@ class Found:
     rows: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     asked: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
     statements: int = 0
+    match: dict[str, MatchRule] = field(default_factory=dict)  # identity fields and their rules
 
     def row_key(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         columns = self.info.primary_key or [f.name for f in self.info.fields]
@@ -37,7 +39,7 @@ class Found:
         """Selects exactly these rows again: by primary key, else by the values that found them."""
         if self.info.primary_key:
             return Selector.by_keys(self.info.primary_key, list(self.rows))
-        return Selector.by_values(self.asked)
+        return Selector.by_values(self.asked, self.match)
 
 
 @dataclass
@@ -71,12 +73,29 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def traverse(datamap: DataMap, stores: Mapping[str, Store], subject: Subject) -> Reach:
-    """All rows reachable from ``subject``'s identities, reading only declared fields."""
-    found = {q: Found(info) for q, info in datamap.collections.items()}
-    wanted: dict[tuple[str, str], set[Any]] = defaultdict(set)
+def traverse(
+    datamap: DataMap,
+    stores: Mapping[str, Store],
+    subject: Subject,
+    rules: Mapping[tuple[str, str], str] | None = None,
+) -> Reach:
+    """All rows reachable from ``subject``'s identities, reading only declared fields.
+
+    Each identity field is compared through its match rule (``rules`` may replace the rule
+    of some entry points, for a looser second look). A value that reaches an identity field
+    along an edge is compared through the same rule, so a stored spelling found in one table
+    finds the same person's rows in another.
+    """
+    match: dict[tuple[str, str], MatchRule] = {}
     for entry in datamap.entry_points:
-        wanted[(entry.collection, entry.field)] |= subject.values(entry.identity)
+        name = (rules or {}).get((entry.collection, entry.field), entry.rule)
+        match[(entry.collection, entry.field)] = datamap.rules.get(name)
+    found = {q: Found(info) for q, info in datamap.collections.items()}
+    for (qualified, field_name), rule in match.items():
+        found[qualified].match[field_name] = rule
+    wanted = _Wanted(match, datamap.rules.region)
+    for entry in datamap.entry_points:
+        wanted.add_all((entry.collection, entry.field), subject.values(entry.identity))
 
     outgoing: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for edge in datamap.edges:
@@ -92,10 +111,27 @@ def traverse(datamap: DataMap, stores: Mapping[str, Store], subject: Subject) ->
         return _fixpoint(order, found, wanted, outgoing, stores)
 
 
+class _Wanted(defaultdict[tuple[str, str], set[Any]]):
+    """Values to ask each field for; a field under a match rule gets the rule's candidates."""
+
+    def __init__(self, match: dict[tuple[str, str], MatchRule], region: str | None) -> None:
+        super().__init__(set)
+        self.match = match
+        self.region = region
+
+    def add_all(self, where: tuple[str, str], values: Any) -> None:
+        rule = self.match.get(where)
+        if rule is None or rule.exact:
+            self[where] |= set(values)
+            return
+        for value in values:
+            self[where] |= rule.candidates(str(value), self.region)
+
+
 def _fixpoint(
     order: list[str],
     found: dict[str, Found],
-    wanted: dict[tuple[str, str], set[Any]],
+    wanted: _Wanted,
     outgoing: dict[str, list[tuple[str, str, str]]],
     stores: Mapping[str, Store],
 ) -> Reach:
@@ -112,7 +148,7 @@ def _fixpoint(
             if not pending:
                 continue
             progressed = True
-            selector = Selector.by_values(pending)
+            selector = Selector.by_values(pending, state.match)
             rows = stores[state.info.system].fetch(
                 state.info.name, selector, [f.name for f in state.info.fields]
             )
@@ -127,6 +163,6 @@ def _fixpoint(
                 for source_field, target, target_field in outgoing[qualified]:
                     value = row.get(source_field)
                     if value is not None:
-                        wanted[(target, target_field)].add(_hashable(value))
+                        wanted.add_all((target, target_field), (_hashable(value),))
         if not progressed:
             return Reach(found)

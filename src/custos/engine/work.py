@@ -13,6 +13,7 @@ from typing import Any
 from custos.datamap import DataMap, Strategy
 from custos.engine.results import KeptField
 from custos.engine.traversal import Reach
+from custos.matching import MatchRule
 from custos.stores import Selector
 
 
@@ -42,6 +43,7 @@ class CollectionWork:
             "key_columns": list(self.selector.key_columns),
             "keys": list(self.selector.keys),
             "any_of": {k: list(v) for k, v in self.selector.any_of.items()},
+            "match": {k: vars(r) for k, r in self.selector.match.items()},
             "rows_found": self.rows_found,
             "delete": self.delete,
             "masks": [
@@ -59,7 +61,8 @@ class CollectionWork:
             selector = Selector.by_keys(key_columns, [tuple(k) for k in data["keys"]])
         else:
             any_of: dict[str, Any] = data["any_of"]
-            selector = Selector.by_values({k: set(v) for k, v in any_of.items()})
+            match = {k: MatchRule(**r) for k, r in data.get("match", {}).items()}
+            selector = Selector.by_values({k: set(v) for k, v in any_of.items()}, match)
         return cls(
             collection=data["collection"],
             system=data["system"],
@@ -156,4 +159,4 @@ def chunks(selector: Selector, size: int) -> Iterator[Selector]:
         grouped: dict[str, set[Any]] = {}
         for name, value in pairs[start : start + size]:
             grouped.setdefault(name, set()).add(value)
-        yield Selector.by_values(grouped)
+        yield Selector.by_values(grouped, selector.match)

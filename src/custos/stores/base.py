@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+from custos.matching import MatchRule
+
 
 class ColumnKind(StrEnum):
     STRING = "string"
@@ -42,6 +44,7 @@ class ColumnInfo:
     length: int | None = None
     primary_key: bool = False
     unique: bool = False
+    collation: str | None = None  # MySQL/MariaDB text columns: how the database compares them
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,32 @@ class Selector:
     key_columns: tuple[str, ...] = ()
     keys: frozenset[tuple[Any, ...]] = frozenset()
     any_of: Mapping[str, frozenset[Any]] = field(default_factory=dict)
+    #: fields of ``any_of`` compared through a rule: the store applies the rule's steps to the
+    #: column in the database and compares the result with the values
+    match: Mapping[str, MatchRule] = field(default_factory=dict)
 
     @classmethod
     def by_keys(cls, columns: Sequence[str], keys: Iterator[tuple[Any, ...]] | Sequence[tuple[Any, ...]]) -> Selector:
         return cls(key_columns=tuple(columns), keys=frozenset(keys))
 
     @classmethod
-    def by_values(cls, any_of: Mapping[str, set[Any] | frozenset[Any]]) -> Selector:
-        return cls(any_of={k: frozenset(v) for k, v in any_of.items() if v})
+    def by_values(
+        cls, any_of: Mapping[str, set[Any] | frozenset[Any]], match: Mapping[str, MatchRule] | None = None
+    ) -> Selector:
+        kept = {k: frozenset(v) for k, v in any_of.items() if v}
+        rules = {k: r for k, r in (match or {}).items() if k in kept}
+        return cls(any_of=kept, match=rules)
+
+    def selects(self, row: Mapping[str, Any]) -> bool:
+        """Whether ``row`` is one of the rows an ``any_of`` selector names."""
+        for name, values in self.any_of.items():
+            value = row.get(name)
+            if value is None:
+                continue
+            rule = self.match.get(name)
+            if (rule.column(str(value)) if rule is not None else value) in values:
+                return True
+        return False
 
     @property
     def empty(self) -> bool:

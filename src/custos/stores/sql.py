@@ -20,8 +20,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from custos.errors import StoreError
+from custos.matching import REMOVABLE, MatchRule
 from custos.stores.base import Assignment, ColumnInfo, ColumnKind, Selector
 
 DEFAULT_BATCH = 500
@@ -220,6 +223,7 @@ class SQLStore:
         for index in inspector.get_indexes(name, schema=schema):
             if index.get("unique") and len(index["column_names"]) == 1 and index["column_names"][0]:
                 unique.add(str(index["column_names"][0]))
+        collations = self._collations(inspector, schema, name)
         columns: dict[str, ColumnInfo] = {}
         for col in raw:
             type_ = col["type"]
@@ -232,6 +236,7 @@ class SQLStore:
                 length=length if isinstance(length, int) else None,
                 primary_key=col["name"] in pk,
                 unique=col["name"] in unique or (col["name"] in pk and len(pk) == 1),
+                collation=collations.get(col["name"]),
             )
         self._columns[collection] = columns
         self._tables[collection] = sa.Table(
@@ -240,6 +245,16 @@ class SQLStore:
             *(sa.Column(col["name"], col["type"]) for col in raw),
             schema=schema,
         )
+
+    def _collations(self, inspector: sa.Inspector, schema: str | None, name: str) -> dict[str, str]:
+        if self.dialect not in ("mysql", "mariadb"):
+            return {}
+        query = sa.text(
+            "SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :name"
+        )
+        rows = inspector.bind.execute(query, {"schema": schema, "name": name})
+        return {str(column): str(collation) for column, collation in rows if collation}
 
     def _table(self, collection: str) -> sa.Table:
         if collection not in self._tables:
@@ -258,12 +273,14 @@ class SQLStore:
         table = self._table(collection)
         cols = [self._column(table, collection, f) for f in fields]
         rows: list[dict[str, Any]] = []
+        match = self._match(collection, selector)
         for grouped in self._groups(collection, selector):
             shape = tuple(sorted((name, _bucket(len(values), self.batch_size)) for name, values in grouped.items()))
-            key = ("select", collection, tuple(fields), shape)
+            key = ("select", collection, tuple(fields), shape, match)
             compiled = self._statements.get(key)
             if compiled is None:
-                compiled = _Compiled(sa.select(*cols).where(self._where(table, shape)), self.engine.dialect)
+                where = self._where(table, shape, dict(match))
+                compiled = _Compiled(sa.select(*cols).where(where), self.engine.dialect)
                 self._statements[key] = compiled
             rows.extend(compiled.rows(conn, self._key_params(grouped, shape), [c.name for c in cols]))
         return rows
@@ -306,21 +323,40 @@ class SQLStore:
         if not parts:
             return 0
         changed = 0
+        match = self._match(collection, selector)
         for grouped in self._groups(collection, selector):
             shape = tuple(sorted((name, _bucket(len(values), self.batch_size)) for name, values in grouped.items()))
-            key = ("update", collection, tuple(parts), shape)
+            key = ("update", collection, tuple(parts), shape, match)
             compiled = self._statements.get(key)
             if compiled is None:
-                compiled = _Compiled(self._update_statement(table, parts, shape), self.engine.dialect)
+                where = self._where(table, shape, dict(match))
+                compiled = _Compiled(self._update_statement(table, parts, where, self.dialect), self.engine.dialect)
                 self._statements[key] = compiled
             batch = {**params, **self._key_params(grouped, shape)}
             changed += compiled.execute(conn, batch)
         return changed
 
     @staticmethod
-    def _update_statement(table: sa.Table, parts: list[tuple[str, str, int]], shape: tuple[tuple[str, int], ...]) -> Any:
+    def _update_statement(table: sa.Table, parts: list[tuple[str, str, int]], where: Any, dialect: str) -> Any:
         def bind(name: str, col: sa.Column[Any]) -> Any:
             return sa.bindparam(name, type_=col.type)
+
+        def exact(col: sa.Column[Any]) -> Any:
+            # MySQL/MariaDB compare text by the column's collation (case, accents, trailing
+            # spaces); a mask replaces exactly the value read, so compare bytes there
+            if dialect in ("mysql", "mariadb") and isinstance(col.type, sa.String):
+                return _Utf8Bytes(col)
+            return col
+
+        def same(col: sa.Column[Any], bound: Any) -> Any:
+            if dialect in ("mysql", "mariadb") and isinstance(col.type, sa.String):
+                return _Utf8Bytes(col) == _Utf8Bytes(bound)
+            return col == bound
+
+        def among(col: sa.Column[Any], bounds: list[Any]) -> Any:
+            if dialect in ("mysql", "mariadb") and isinstance(col.type, sa.String):
+                return exact(col).in_([_Utf8Bytes(b) for b in bounds])
+            return col.in_(bounds)
 
         values: dict[str, Any] = {}
         guards: list[Any] = []
@@ -328,13 +364,14 @@ class SQLStore:
             col = table.c[name]
             if kind == "map":
                 olds = [bind(f"{name}_o{i}", col) for i in range(size)]
-                values[name] = sa.case(*[(col == olds[i], bind(f"{name}_n{i}", col)) for i in range(size)], else_=col)
+                values[name] = sa.case(*[(same(col, olds[i]), bind(f"{name}_n{i}", col)) for i in range(size)],
+                                       else_=col)
                 guards.append(col.in_(olds))
                 continue
             new = sa.null() if kind == "null" else bind(f"{name}_c", col)
             if size:
                 targets = [bind(f"{name}_w{i}", col) for i in range(size)]
-                values[name] = sa.case((col.in_(targets), new), else_=col)
+                values[name] = sa.case((among(col, targets), new), else_=col)
                 guards.append(col.in_(targets))
             elif kind == "null":
                 values[name] = new
@@ -343,16 +380,44 @@ class SQLStore:
                 # an empty (NULL) value holds nothing to mask, and stays empty
                 values[name] = sa.case((col.is_not(None), new), else_=col)
                 guards.append(sa.and_(col.is_not(None), col != new))
-        return sa.update(table).where(SQLStore._where(table, shape), sa.or_(*guards)).values(values)
+        return sa.update(table).where(where, sa.or_(*guards)).values(values)
 
-    @staticmethod
-    def _where(table: sa.Table, shape: tuple[tuple[str, int], ...]) -> Any:
-        """``col IN (...)`` per column of the shape (``(a, b) IN ((...), ...)`` for a composite key)."""
+    def _match(self, collection: str, selector: Selector) -> tuple[tuple[str, MatchRule], ...]:
+        """The selector's match rules, checked against the table; part of a statement's shape."""
+        if not selector.match:
+            return ()
+        table = self._table(collection)
+        for name in selector.match:
+            self._column(table, collection, name)
+        return tuple(sorted(selector.match.items()))
+
+    def matched(self, table: sa.Table, name: str, rule: MatchRule) -> Any:
+        """The column as ``rule`` compares it, in this dialect (bound values never enter the text)."""
+        return match_expression(table.c[name], rule, self.dialect, self._collation(table, name))
+
+    def _collation(self, table: sa.Table, name: str) -> str | None:
+        """MySQL/MariaDB: a text column's collation (``binary`` for other columns); else None."""
+        if self.dialect not in ("mysql", "mariadb"):
+            return None
+        key = f"{table.schema + '.' if table.schema else ''}{table.name}"
+        info = (self._columns.get(key) or {}).get(name)
+        if info is None or info.kind is not ColumnKind.STRING:
+            return None
+        return info.collation or "binary"
+
+    def _where(self, table: sa.Table, shape: tuple[tuple[str, int], ...],
+               match: dict[str, MatchRule] | None = None) -> Any:
+        """``col IN (...)`` per column of the shape (``(a, b) IN ((...), ...)`` for a composite key);
+        a column under a match rule is compared as the rule makes it."""
         conditions = []
         for name, size in shape:
             names = name.split(",")
             cols = [table.c[n] for n in names]
-            if len(cols) == 1:
+            rule = (match or {}).get(name)
+            if rule is not None:
+                binds = [sa.bindparam(f"k_{name}_{i}", type_=sa.String()) for i in range(size)]
+                conditions.append(self._matched_in(table, name, rule, binds))
+            elif len(cols) == 1:
                 conditions.append(cols[0].in_(
                     [sa.bindparam(f"k_{names[0]}_{i}", type_=cols[0].type) for i in range(size)]))
             else:
@@ -360,6 +425,23 @@ class SQLStore:
                     sa.tuple_(*(sa.bindparam(f"k_{n}_{i}", type_=c.type) for n, c in zip(names, cols, strict=True)))
                     for i in range(size)]))
         return sa.or_(*conditions)
+
+    def _matched_in(self, table: sa.Table, name: str, rule: MatchRule, binds: list[Any]) -> Any:
+        column = table.c[name]
+        collation = self._collation(table, name)
+        if rule.exact and collation is None:
+            return column.in_([sa.bindparam(b.key, type_=column.type) for b in binds])
+        condition = self.matched(table, name, rule).in_(binds)
+        if collation is not None and _index_finds_superset(collation, rule):
+            # MariaDB cannot index an expression, but where the column's collation already
+            # folds case (``_ci``) and ignores trailing spaces (PAD SPACE), the column's own
+            # index finds every row the rule can match; a leading space is a range of the same
+            # index. The byte-exact comparison of the rule's expression then filters.
+            near = column.in_(binds)
+            if rule.trim:
+                near = sa.or_(near, column.like(sa.literal_column("' %'")))
+            condition = sa.and_(near, condition)
+        return condition
 
     @staticmethod
     def _key_params(grouped: dict[str, list[Any]], shape: tuple[tuple[str, int], ...]) -> dict[str, Any]:
@@ -392,6 +474,8 @@ class SQLStore:
             for name, values in by_field.items():
                 self._column(table, collection, name)
                 kind = columns[name].kind if name in columns else ColumnKind.OTHER
+                if name in selector.match and not selector.match[name].exact:
+                    kind = ColumnKind.STRING  # compared as the rule's text, whatever the column's type
                 usable = {coerce(kind, v) for v in values} - {None}
                 pairs.extend((name, v) for v in usable)
         for start in range(0, len(pairs), self.batch_size):
@@ -403,12 +487,14 @@ class SQLStore:
     def _delete(self, conn: Connection, collection: str, selector: Selector) -> int:
         table = self._table(collection)
         deleted = 0
+        match = self._match(collection, selector)
         for grouped in self._groups(collection, selector):
             shape = tuple(sorted((name, _bucket(len(values), self.batch_size)) for name, values in grouped.items()))
-            key = ("delete", collection, shape)
+            key = ("delete", collection, shape, match)
             compiled = self._statements.get(key)
             if compiled is None:
-                compiled = _Compiled(sa.delete(table).where(self._where(table, shape)), self.engine.dialect)
+                where = self._where(table, shape, dict(match))
+                compiled = _Compiled(sa.delete(table).where(where), self.engine.dialect)
                 self._statements[key] = compiled
             deleted += compiled.execute(conn, self._key_params(grouped, shape))
         return deleted
@@ -422,6 +508,53 @@ class SQLStore:
             raise
         except sa_exc.SQLAlchemyError as exc:
             raise self._error(exc, "the transaction") from None
+
+
+class _Utf8Bytes(FunctionElement[Any]):
+    """MySQL/MariaDB: a text as its UTF-8 bytes, compared byte for byte (no collation folding
+    case, accents or trailing spaces)."""
+
+    inherit_cache = True
+    type = sa.LargeBinary()
+
+
+@compiles(_Utf8Bytes)
+def _utf8_bytes(element: _Utf8Bytes, compiler: Any, **kw: Any) -> str:
+    inner = compiler.process(list(element.clauses)[0], **kw)
+    return f"CAST(CONVERT({inner} USING utf8mb4) AS BINARY)"
+
+
+def match_expression(column: Any, rule: MatchRule, dialect: str, collation: str | None = None) -> Any:
+    """``column`` put through ``rule``'s steps: trim, remove separators, lower-case.
+
+    The separators are literals from a fixed set (no quote or backslash can be among them),
+    so the expression is the same text an index on it is created with.
+    """
+    mysql = dialect in ("mysql", "mariadb")
+    expression: Any = column
+    if not isinstance(column.type, sa.String):
+        expression = sa.cast(column, sa.CHAR() if mysql else sa.String())
+    if rule.trim:
+        expression = sa.func.trim(expression)
+    for ch in rule.remove:
+        if ch not in REMOVABLE:  # pragma: no cover - rules are checked when the map loads
+            raise StoreError(f"match rule {rule.name!r} removes {ch!r}, which is not a separator")
+        expression = sa.func.replace(expression, sa.literal_column(f"'{ch}'"), sa.literal_column("''"))
+    if rule.casefold:
+        expression = sa.func.lower(expression)
+    if mysql:
+        expression = _Utf8Bytes(expression)
+    return expression
+
+
+def _index_finds_superset(collation: str, rule: MatchRule) -> bool:
+    """Whether ``column IN (values)`` under ``collation`` finds every row ``rule`` matches."""
+    name = collation.lower()
+    if rule.remove:
+        return False
+    if rule.casefold and not name.endswith("_ci"):
+        return False
+    return not (rule.trim and "nopad" in name)
 
 
 def _bucket(size: int, cap: int = DEFAULT_BATCH) -> int:
