@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from custos.datamap import DataMap, Strategy
-from custos.engine.journal import Journal
+from custos.engine.journal import Journal, RowMark, digest
 from custos.engine.masking import REDACTED, VALUE_DEPENDENT, Masker
 from custos.engine.results import Residual, ResidualCollection
 from custos.engine.traversal import Reach
@@ -45,6 +45,7 @@ class SystemRun:
         self.journal = journal
         self.run_key = run_key
         self.batch_size = batch_size
+        self.row_marks: list[RowMark] = []
 
     def run(
         self, works: list[CollectionWork], targets: dict[str, set[Any]], found: Reach | None = None
@@ -74,7 +75,7 @@ class SystemRun:
                                 work, mask, table_columns[mask.field], rows, targets
                             )
                     planned.append((work, chunk, self._assignments(work, mappings)))
-            self.journal.writing(self.run_key, works[0].system, targets)
+            self.journal.writing(self.run_key, works[0].system, targets, self.row_marks)
             for work, chunk, assignments in planned:
                 if assignments:
                     counts[work.collection]["changed"] += tx.update(work.table, chunk, assignments)
@@ -104,19 +105,32 @@ class SystemRun:
     ) -> dict[Any, Any]:
         key = target_key(work.collection, mask.field)
         written = targets.setdefault(key, set())
-        candidates = {
-            row[mask.field] for row in rows
-            if row.get(mask.field) is not None
-            and (mask.only_where_in is None or row[mask.field] in mask.only_where_in)
-        } - written
-        # values an earlier run wrote (an identity kept, so the row is found again)
-        already = self.journal.masked_among(key, candidates)
+        holding = [row for row in rows if row.get(mask.field) is not None
+                   and (mask.only_where_in is None or row[mask.field] in mask.only_where_in)]
+        key_columns = work.selector.key_columns
+        if key_columns:
+            # judged row by row: a row is already masked only when it holds the very value an
+            # erasure wrote into it. An original that happens to equal a replacement written
+            # elsewhere (four random digits over ten thousand cards) is still masked.
+            keyed = {tuple(row[c] for c in key_columns): row for row in holding}
+            marks = self.journal.written_into(key, list(keyed))
+            candidates = {row[mask.field] for k, row in keyed.items() if marks.get(k) != digest(row[mask.field])}
+        else:
+            # without a key there is no row to judge: values an earlier run wrote are skipped
+            candidates = {row[mask.field] for row in holding} - written
+            candidates -= self.journal.masked_among(key, candidates)
         mapping: dict[Any, Any] = {}
-        for value in candidates - already:
+        for value in candidates:
             new = self.masker.masked(mask.strategy, column, value)
             if new != value:
                 mapping[value] = new
         written.update(mapping.values())
+        if key_columns:
+            # the UPDATE replaces by value within these rows: record what each row will hold
+            self.row_marks.extend(
+                (key, digest(k), digest(mapping[row[mask.field]]))
+                for k, row in keyed.items() if row[mask.field] in mapping
+            )
         return mapping
 
     def _assignments(self, work: CollectionWork, mappings: Mapping[str, dict[Any, Any]]) -> list[Assignment]:
@@ -195,6 +209,16 @@ def residual_check(
             for mask in masks:
                 key = target_key(qualified, mask.field)
                 written = targets.get(key, set())
+                if mask.strategy in (Strategy.MASK_HASH, Strategy.MASK_RANDOM) and info.primary_key:
+                    # each row by what this or an earlier erasure wrote into it, from the journal
+                    marks = journal.written_into(key, list(rows))
+                    bad = sum(1 for k, row in rows.items()
+                              if not (mask.only_where_in is not None and row.get(mask.field) not in mask.only_where_in)
+                              and row.get(mask.field) is not None
+                              and marks.get(k) != digest(row.get(mask.field)))
+                    if bad:
+                        violations[mask.field] = bad
+                    continue
                 unmasked = [row.get(mask.field) for row in rows.values()
                             if not is_masked(mask, row.get(mask.field), written)]
                 if unmasked and mask.strategy in VALUE_DEPENDENT and mask.only_where_in is None:

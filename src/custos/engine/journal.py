@@ -46,7 +46,16 @@ CREATE TABLE IF NOT EXISTS masked (
     digest TEXT NOT NULL,
     PRIMARY KEY (field, digest)
 );
+CREATE TABLE IF NOT EXISTS row_masks (
+    field TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (field, row_key)
+);
 """
+
+#: (field, digest of the row's key, digest of the value written into it)
+RowMark = tuple[str, str, str]
 
 
 def digest(value: Any) -> str:
@@ -162,13 +171,17 @@ class Journal:
         targets = {k: set(decode(v)) for k, v in json.loads(row[1]).items()}
         return Step(system, row[0], targets, decode(json.loads(row[2])))
 
-    def writing(self, run_key: str, system: str, targets: dict[str, set[Any]]) -> None:
-        """The values about to be written; recorded before the transaction commits."""
+    def writing(
+        self, run_key: str, system: str, targets: dict[str, set[Any]], rows: list[RowMark] | None = None
+    ) -> None:
+        """The values about to be written, and which row gets which; recorded before the
+        transaction commits."""
         with self._db() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO masked (field, digest) VALUES (?, ?)",
                 [(name, digest(value)) for name, values in targets.items() for value in values],
             )
+            db.executemany("INSERT OR REPLACE INTO row_masks (field, row_key, digest) VALUES (?, ?, ?)", rows or [])
             db.execute(
                 "UPDATE steps SET state = 'writing', targets = ?, updated_at = ? WHERE run_key = ? AND system = ?",
                 (json.dumps({k: encode(sorted(v, key=repr)) for k, v in targets.items()}), _now(), run_key, system),
@@ -190,6 +203,22 @@ class Journal:
                     (field, *batch),
                 ).fetchall()
                 found.update(by_digest[row[0]] for row in rows)
+        return found
+
+    def written_into(self, field: str, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:
+        """For rows (by key) that an erasure masked: the digest of the value it wrote into ``field``."""
+        by_digest = {digest(key): key for key in keys}
+        found: dict[tuple[Any, ...], str] = {}
+        names = list(by_digest)
+        with self._db() as db:
+            for start in range(0, len(names), 500):
+                batch = names[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                rows = db.execute(
+                    f"SELECT row_key, digest FROM row_masks WHERE field = ? AND row_key IN ({marks})",  # noqa: S608
+                    (field, *batch),
+                ).fetchall()
+                found.update({by_digest[row[0]]: row[1] for row in rows})
         return found
 
     def finished(self, run_key: str, system: str, state: str, outcome: dict[str, Any]) -> None:

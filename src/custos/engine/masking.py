@@ -91,7 +91,11 @@ class Masker:
                 return f"{value[:4]}-01-01" + (" 00:00:00" if len(value) > 10 else "")
             return None
         if strategy is Strategy.MASK_RANDOM:
-            return random_value(column)
+            for _ in range(64):  # a draw equal to the original would leave it in place
+                new = random_value(column)
+                if new != value:
+                    return new
+            return new
         raise ValueError(f"{strategy} does not depend on the value")
 
 

@@ -1,0 +1,192 @@
+"""Identities as companies store them: found whatever their case, spaces or phone format, and
+never confused with a look-alike; erasure masks every value even when replacements collide."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from custos.datamap import parse_datamap
+from custos.engine import Engine, Journal, Subject
+from custos.errors import CustosError, DataMapErrors, IdentityError
+from custos.stores.sql import normalize_url
+from tests.conftest import Databases
+
+SECRET = b"matching-secret"
+
+
+def make(url: str, rows: list[dict[str, Any]], *, phone_type: Any = None, email_match: str | None = None,
+         extra: dict[str, Any] | None = None, journal: Path | None = None) -> Engine:
+    engine = sa.create_engine(normalize_url(url))
+    meta = sa.MetaData()
+    table = sa.Table("owners", meta, sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("email", sa.String(120)), sa.Column("phone", phone_type or sa.String(40)),
+                     sa.Column("city", sa.String(40)))
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(table.insert(), rows)
+    engine.dispose()
+    email: dict[str, Any] = {"name": "email", "identity": "email", "categories": ["user.contact.email"],
+                             "erase": "mask_null"}
+    if email_match:
+        email["match"] = email_match
+    document = {
+        "organization": {"name": "Clinic", "privacy_contact": "p@clinic.test", "jurisdictions": ["gdpr"]},
+        "systems": [{"key": "db", "url": url, "datasets": ["clinic"]}],
+        "datasets": [{"key": "clinic", "collections": [{"name": "owners", "fields": [
+            {"name": "id", "primary_key": True},
+            email,
+            {"name": "phone", "identity": "phone", "categories": ["user.contact.phone_number"], "erase": "mask_null"},
+            {"name": "city", "categories": ["user.contact.address.city"]},
+        ]}]}],
+        **(extra or {}),
+    }
+    return Engine(parse_datamap(yaml.safe_dump(document)), secret_key=SECRET, journal=journal)
+
+
+def ids(engine: Engine, **identity: str) -> set[int]:
+    rows = engine.access(Subject.of(**identity)).to_dict()["datasets"].get("clinic", {}).get("owners", [])
+    return {r["id"] for r in rows}
+
+
+def test_an_email_stored_with_capitals_and_spaces_is_found(databases: Databases, tmp_path: Path) -> None:
+    """The held-out case: the row says mateo.185@Example.COM, the request mateo.185@example.com."""
+    engine = make(databases.new(), journal=tmp_path / "j.db", rows=[
+        {"id": 1, "email": "mateo.185@Example.COM"}, {"id": 2, "email": "  mateo.185@example.com "},
+        {"id": 3, "email": "mateo.186@example.com"}, {"id": 4, "email": "mаteo.185@example.com"},  # Cyrillic а
+    ])
+    try:
+        assert ids(engine, email="mateo.185@example.com") == {1, 2}
+        result = engine.erase(Subject.of(email="Mateo.185@EXAMPLE.com"))
+        assert result.status == "completed" and result.residual is not None and result.residual.ok
+        assert ids(engine, email="mateo.186@example.com") == {3}  # nobody else was touched
+    finally:
+        engine.close()
+
+
+PHONE_FORMS = ["(415) 555-0100", "415.555.0100", "+1 415 555 0100", "4155550100", "+14155550100",
+               "1-415-555-0100", "415-555-0100", "+1 (415) 555-0100", "001 415 555 0100"]
+
+
+@pytest.mark.parametrize("stored", PHONE_FORMS)
+def test_each_phone_format_is_the_same_number(databases: Databases, stored: str) -> None:
+    engine = make(databases.new(), [{"id": 1, "phone": stored}, {"id": 2, "phone": "415 555 0199"},
+                                    {"id": 3, "phone": "+44 415 555 0100"}])
+    try:
+        assert ids(engine, phone="+1 415-555-0100") == {1}
+        assert ids(engine, phone="(415) 555 0100") == {1}
+    finally:
+        engine.close()
+
+
+def test_a_phone_stored_as_a_number_column(databases: Databases) -> None:
+    engine = make(databases.new(), [{"id": 1, "phone": 4155550100}, {"id": 2, "phone": 14155550100}],
+                  phone_type=sa.BigInteger)
+    try:
+        assert ids(engine, phone="+14155550100") == {1, 2}
+    finally:
+        engine.close()
+
+
+def test_an_exact_rule_is_exact_even_on_a_case_insensitive_collation(databases: Databases) -> None:
+    """MariaDB compares text case- and accent-insensitively by default; an exact rule must not."""
+    engine = make(databases.new(), [{"id": 1, "email": "Ann@x.io"}, {"id": 2, "email": "ann@x.io"},
+                                    {"id": 3, "email": "ann@x.io "}, {"id": 4, "email": "änn@x.io"}],
+                  email_match="exact")
+    try:
+        assert ids(engine, email="ann@x.io") == {2}
+    finally:
+        engine.close()
+
+
+def test_a_rule_of_your_own(databases: Databases) -> None:
+    url = databases.new()
+    engine = make(url, [{"id": 1, "email": "a-b@x.io"}, {"id": 2, "email": "AB@X.IO"}, {"id": 3, "email": "a.b@x.io"}],
+                  email_match="no_dashes", extra={"match_rules": [{"key": "no_dashes", "remove": "-", "casefold": True}]})
+    try:
+        assert ids(engine, email="ab@x.io") == {1, 2}
+    finally:
+        engine.close()
+
+
+def test_a_rule_of_your_own_cannot_remove_letters_or_quotes() -> None:
+    document = {"organization": {"name": "C", "privacy_contact": "p@c.test", "jurisdictions": ["gdpr"]},
+                "systems": [{"key": "db", "url": "sqlite://", "datasets": ["d"]}],
+                "datasets": [{"key": "d", "collections": [{"name": "t", "fields": [
+                    {"name": "email", "identity": "email", "match": "mine"}]}]}],
+                "match_rules": [{"key": "mine", "remove": "a'"}]}
+    with pytest.raises(DataMapErrors, match="remove may name separators only"):
+        parse_datamap(yaml.safe_dump(document))
+    document["match_rules"] = []
+    with pytest.raises(DataMapErrors, match="unknown match rule 'mine'"):
+        parse_datamap(yaml.safe_dump(document))
+
+
+HOSTILE = ["x' OR '1'='1@x.io", "a@x.io'); DROP TABLE owners; --", "\u202eoi.x@a", "a" * 300 + "@x.io"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_identity_values_match_nobody(databases: Databases, value: str) -> None:
+    engine = make(databases.new(), [{"id": 1, "email": "a@x.io"}])
+    try:
+        try:
+            assert ids(engine, email=value) == set()
+        except IdentityError as exc:  # a clear refusal is as good as no match
+            assert "email" in str(exc)
+        assert ids(engine, email="a@x.io") == {1}  # the table is still there
+    finally:
+        engine.close()
+
+
+def test_a_nul_byte_or_huge_value_is_a_clear_error() -> None:
+    with pytest.raises(CustosError):
+        Subject.of(email="a\x00@x.io" + "b" * 400)
+
+
+def test_mask_random_replacements_never_pass_for_originals(databases: Databases, tmp_path: Path) -> None:
+    """Four random characters over four-digit originals collide often; every original must go,
+    and the residual check must judge each row by what was written into it."""
+    url = databases.new()
+    engine_sql = sa.create_engine(normalize_url(url))
+    meta = sa.MetaData()
+    payments = sa.Table("payments", meta, sa.Column("id", sa.Integer, primary_key=True),
+                        sa.Column("email", sa.String(60)), sa.Column("card_last4", sa.String(4)))
+    meta.create_all(engine_sql)
+    draw = random.Random(7)
+    people = [f"p{i}@x.io" for i in range(600)]
+    rows = [{"id": i + 1, "email": people[i // 3], "card_last4": f"{draw.randrange(300):04d}"}
+            for i in range(len(people) * 3)]
+    with engine_sql.begin() as conn:
+        conn.execute(payments.insert(), rows)
+    document = {
+        "organization": {"name": "Shop", "privacy_contact": "p@shop.test", "jurisdictions": ["gdpr"]},
+        "systems": [{"key": "db", "url": url, "datasets": ["shop"]}],
+        "datasets": [{"key": "shop", "collections": [{"name": "payments", "fields": [
+            {"name": "id", "primary_key": True},
+            {"name": "email", "identity": "email", "categories": ["user.contact.email"], "erase": "keep"},
+            {"name": "card_last4", "categories": ["user.financial.bank_account"], "erase": "mask_random"}]}]}],
+    }
+    journal = Journal(tmp_path / "journal.db")
+    engine = Engine(parse_datamap(yaml.safe_dump(document)), secret_key=SECRET, journal=journal)
+    try:
+        batch = engine.erase([Subject.of(email=p) for p in people[:400]])
+        assert batch.status == "completed"
+        singles = [engine.erase(Subject.of(email=p)) for p in people[400:440]]
+        assert all(r.status == "completed" for r in singles)
+        with engine_sql.connect() as conn:
+            after = {r.id: r.card_last4 for r in conn.execute(sa.select(payments))}
+        erased = [r for r in rows if r["email"] in set(people[:440])]
+        assert [r["id"] for r in erased if after[r["id"]] == r["card_last4"]] == []
+        untouched = [r for r in rows if r["email"] not in set(people[:440])]
+        assert all(after[r["id"]] == r["card_last4"] for r in untouched)
+        again = engine.erase([Subject.of(email=p) for p in people[:440]])
+        assert again.rows_changed == 0 and again.residual is not None and again.residual.ok
+    finally:
+        engine.close()
+        journal.close()
+        engine_sql.dispose()
