@@ -149,3 +149,9 @@ def test_demo_runs_end_to_end_and_the_second_erasure_changes_nothing(tmp_path: P
         data = json.loads(archive.read("data.json"))
     assert data["subject"] == {"email": "jordan.avery@example.com"}
     assert len(data["datasets"]["shop"]["customers"]) == 2  # the account and the one merged into it
+
+
+def test_an_unknown_identity_type_names_the_declared_ones(shop_map: Path) -> None:
+    code, out, err = invoke("access", "--map", str(shop_map), "--id", "nosuch=1")
+    assert code != 0 and "declares no identity nosuch" in err and "its identities: " in err
+    assert "Traceback" not in out + err

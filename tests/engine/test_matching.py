@@ -190,3 +190,79 @@ def test_mask_random_replacements_never_pass_for_originals(databases: Databases,
         engine.close()
         journal.close()
         engine_sql.dispose()
+
+
+def test_an_exact_rule_that_finds_nobody_says_a_looser_match_would(databases: Databases, tmp_path: Path) -> None:
+    """Nothing found must not be a bare "nothing": the result says where a case-insensitive
+    match finds rows, and an erasure cannot report its residual check as ok."""
+    engine = make(databases.new(), [{"id": 1, "email": "Mateo.185@Example.COM", "city": "Lyon"}],
+                  email_match="exact", journal=tmp_path / "j.db")
+    try:
+        access = engine.access(Subject.of(email="mateo.185@example.com"))
+        assert access.row_count == 0
+        assert "clinic.owners (1 row(s))" in access.notes[0] and "match: trim_casefold" in access.notes[0]
+        result = engine.erase(Subject.of(email="mateo.185@example.com"))
+        assert result.status == "incomplete"
+        assert result.residual is not None and not result.residual.ok
+        assert result.residual.found_by_looser_match == {"clinic.owners": 1}
+    finally:
+        engine.close()
+
+
+def test_default_rules_ask_nothing_twice(tmp_path: Path) -> None:
+    """With the default rules the looser look costs no statement."""
+    engine = make(f"sqlite:///{tmp_path / 'd.db'}", [{"id": 1, "email": "a@x.io"}])
+    try:
+        reach = engine.find(Subject.of(email="nobody@x.io"))
+        assert engine.looser(Subject.of(email="nobody@x.io"), reach) == {}
+    finally:
+        engine.close()
+
+
+def test_an_identity_the_map_does_not_declare_is_refused(tmp_path: Path) -> None:
+    engine = make(f"sqlite:///{tmp_path / 'd.db'}", [{"id": 1, "email": "a@x.io"}])
+    try:
+        with pytest.raises(IdentityError, match="declares no identity nosuch; its identities: email, phone"):
+            engine.access(Subject.of(nosuch="1"))
+    finally:
+        engine.close()
+
+
+def test_a_corrected_email_stays_findable(databases: Databases) -> None:
+    engine = make(databases.new(), [{"id": 1, "email": "old@x.io", "phone": "415 555 0100"}])
+    try:
+        engine.correct(Subject.of(email="old@x.io"), {"clinic.owners.email": "  Moved.Person@Example.com",
+                                                      "clinic.owners.phone": "(415) 555-0199"})
+        assert ids(engine, email="moved.person@example.com") == {1}
+        assert ids(engine, phone="+14155550199") == {1}
+        rows = engine.access(Subject.of(email="moved.person@example.com")).to_dict()["datasets"]["clinic"]["owners"]
+        assert rows[0]["email"] == "moved.person@example.com" and rows[0]["phone"] == "+14155550199"
+    finally:
+        engine.close()
+
+
+def test_correcting_a_field_kept_by_an_exception_needs_confirmation(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    engine_sql = sa.create_engine(url)
+    with engine_sql.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE invoices (id INTEGER PRIMARY KEY, email TEXT, total NUMERIC)"))
+        conn.execute(sa.text("INSERT INTO invoices VALUES (1, 'a@x.io', 120)"))
+    engine_sql.dispose()
+    document = {
+        "organization": {"name": "Clinic", "privacy_contact": "p@clinic.test", "jurisdictions": ["gdpr"]},
+        "systems": [{"key": "db", "url": url, "datasets": ["clinic"]}],
+        "exceptions": [{"key": "tax", "basis": "legal_obligation", "gdpr": "17(3)(b)"}],
+        "datasets": [{"key": "clinic", "collections": [{"name": "invoices", "fields": [
+            {"name": "id", "primary_key": True},
+            {"name": "email", "identity": "email", "categories": ["user.contact.email"]},
+            {"name": "total", "categories": ["user.financial"], "keep_for": "tax"}]}]}],
+    }
+    engine = Engine(parse_datamap(yaml.safe_dump(document)), secret_key=SECRET)
+    try:
+        with pytest.raises(CustosError, match="kept under exception 'tax'.*confirm"):
+            engine.correct(Subject.of(email="a@x.io"), {"clinic.invoices.total": "0"})
+        result = engine.correct(Subject.of(email="a@x.io"), {"clinic.invoices.total": "0"}, confirm_kept=True)
+        assert result.collections[0].rows_changed == 1
+        assert result.collections[0].fields_kept[0].exception == "tax"
+    finally:
+        engine.close()

@@ -16,6 +16,7 @@ from custos.cli.options import (
     JsonOption,
     MapOption,
     PhoneOption,
+    known_identities,
     open_engine,
     open_map,
     subject_from,
@@ -109,7 +110,9 @@ def plan(
 ) -> None:
     """Dry run of an erasure: what would be read, changed and kept. Changes nothing."""
     subject = subject_from(email, phone, ids)
-    engine = open_engine(open_map(map_path))
+    datamap = open_map(map_path)
+    known_identities(subject, datamap)
+    engine = open_engine(datamap)
     try:
         result = engine.plan(subject)
     finally:
@@ -132,11 +135,14 @@ def access(
 
     subject = subject_from(email, phone, ids)
     datamap = open_map(map_path)
+    known_identities(subject, datamap)
     engine = open_engine(datamap)
     try:
         result = engine.access(subject)
     finally:
         engine.close()
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
     if out is None:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -154,12 +160,16 @@ def erase(
 ) -> None:
     """Run an erasure (asks first unless --yes)."""
     subject = subject_from(email, phone, ids)
-    engine = open_engine(open_map(map_path))
+    datamap = open_map(map_path)
+    known_identities(subject, datamap)
+    engine = open_engine(datamap)
     try:
         if not yes:
             preview = engine.plan(subject)
             touched = [c for c in preview.collections if c.rows_found]
             if not touched:
+                for note in engine.looser_notes(subject, engine.find(subject))[1]:
+                    typer.echo(f"note: {note}", err=True)
                 typer.echo("nothing found for this subject; nothing to erase")
                 return
             print_plan(preview)
@@ -182,6 +192,8 @@ def correct(
     values: Annotated[list[str], typer.Option("--set", help="dataset.collection.field=new value (repeatable).")],
     email: EmailOption = None, phone: PhoneOption = None,
     ids: IdOption = None, map_path: MapOption = None, as_json: JsonOption = False,
+    confirm_kept: Annotated[bool, typer.Option(
+        "--confirm-kept", help="Also change fields kept by an exception (keep_for); the result names it.")] = False,
 ) -> None:
     """Run a correction: write new values into named fields of the subject's rows."""
     subject = subject_from(email, phone, ids)
@@ -191,9 +203,11 @@ def correct(
         if not sep:
             raise CustosError(f"--set takes dataset.collection.field=value, got {item!r}")
         changes[name.strip()] = value
-    engine = open_engine(open_map(map_path))
+    datamap = open_map(map_path)
+    known_identities(subject, datamap)
+    engine = open_engine(datamap)
     try:
-        result = engine.correct(subject, changes)
+        result = engine.correct(subject, changes, confirm_kept=confirm_kept)
     finally:
         engine.close()
     if as_json:
@@ -201,6 +215,8 @@ def correct(
     else:
         for outcome in result.collections:
             typer.echo(f"{outcome.collection}: {outcome.rows_found} row(s) found, {outcome.rows_changed} changed")
+            for kept in outcome.fields_kept:
+                typer.echo(f"  {kept.field} was kept under {kept.exception} ({kept.basis}) and is now changed")
 
 
 notice_commands.register(app)

@@ -59,6 +59,17 @@ def subject_from(email: list[str] | None, phone: list[str] | None, ids: list[str
     return Subject.of(**values)
 
 
+def known_identities(subject: Subject, datamap: DataMap) -> Subject:
+    """Refuse an identity type the map does not declare, naming the ones it does."""
+    unknown = sorted(set(subject.identities) - set(datamap.identity_types))
+    if unknown:
+        raise IdentityError(
+            f"the data map declares no identity {', '.join(unknown)}; "
+            f"its identities: {', '.join(datamap.identity_types)}"
+        )
+    return subject
+
+
 def open_map(path: Path | None) -> DataMap:
     return load_datamap(path if path is not None else get_settings().datamap)
 

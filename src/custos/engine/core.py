@@ -22,12 +22,14 @@ from custos.engine.results import (
     CollectionOutcome,
     CorrectionResult,
     ErasureResult,
+    KeptField,
     PlanResult,
 )
-from custos.engine.subject import Subject, merge_subjects
+from custos.engine.subject import Subject, merge_subjects, stored_form
 from custos.engine.traversal import Reach, traverse
 from custos.engine.work import CollectionWork, kept_fields, plan_work
-from custos.errors import CustosError, DataMapError, DataMapErrors, StoreError
+from custos.errors import CustosError, DataMapError, DataMapErrors, IdentityError, StoreError
+from custos.matching import LOOSER
 from custos.stores import Assignment, ColumnInfo, Store, open_store
 from custos.stores.sql import coerce, json_value
 
@@ -35,11 +37,13 @@ from custos.stores.sql import coerce, json_value
 class AccessResult:
     """Every row found for a subject, grouped by dataset and collection."""
 
-    def __init__(self, subject: Subject, datamap: DataMap, reach: Reach, generated_at: str) -> None:
+    def __init__(self, subject: Subject, datamap: DataMap, reach: Reach, generated_at: str,
+                 notes: list[str] | None = None) -> None:
         self.subject = subject
         self.datamap = datamap
         self.reach = reach
         self.generated_at = generated_at
+        self.notes = notes or []
 
     def datasets(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
         result: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -55,7 +59,11 @@ class AccessResult:
 
     def to_dict(self) -> dict[str, Any]:
         """``data.json`` as CONTRACT §2 shapes it."""
-        return {"subject": self.subject.as_dict(), "generated_at": self.generated_at, "datasets": self.datasets()}
+        data: dict[str, Any] = {"subject": self.subject.as_dict(), "generated_at": self.generated_at,
+                                "datasets": self.datasets()}
+        if self.notes:
+            data["notes"] = self.notes
+        return data
 
     @property
     def row_count(self) -> int:
@@ -165,14 +173,46 @@ class Engine:
     # -- requests -------------------------------------------------------------------------
     def find(self, subject: Subject) -> Reach:
         self.check_schema()
+        declared = set(self.datamap.identity_types)
+        if not set(subject.identities) & declared:
+            raise IdentityError(
+                f"the data map declares no identity {', '.join(sorted(subject.identities))}; "
+                f"its identities: {', '.join(sorted(declared))}"
+            )
         return traverse(self.datamap, self.stores, subject)
+
+    def looser(self, subject: Subject, reach: Reach) -> dict[str, int]:
+        """Where the map's rule found nobody: rows a looser rule finds (case and spaces ignored).
+
+        Only entry points whose collection came back empty and whose rule has a looser one are
+        asked again, so with the default rules (emails and phones already loose) it costs nothing.
+        """
+        loose = {(e.collection, e.field): LOOSER[e.rule] for e in self.datamap.entry_points
+                 if e.rule in LOOSER and subject.values(e.identity) and not reach.found[e.collection].rows}
+        if not loose:
+            return {}
+        again = traverse(self.datamap, self.stores, subject, loose)
+        return {q: len(f.rows) for q, f in again.found.items() if len(f.rows) > len(reach.found[q].rows)}
+
+    def looser_notes(self, subject: Subject, reach: Reach) -> tuple[dict[str, int], list[str]]:
+        found = self.looser(subject, reach)
+        if not found:
+            return found, []
+        where = ", ".join(f"{q} ({n} row(s))" for q, n in sorted(found.items()))
+        fields = sorted({f"{e.collection}.{e.field} (match: {e.rule})" for e in self.datamap.entry_points
+                         if e.rule in LOOSER and e.collection in found})
+        return found, [
+            f"the map's match rule found nothing where a match ignoring case and spaces finds {where}; "
+            f"check whether these are the person's and set match: trim_casefold on {', '.join(fields) or 'the field'}"
+        ]
 
     def access(self, subject: Subject) -> AccessResult:
         """Every row reachable from the subject, with exactly the declared fields."""
         from datetime import UTC, datetime
 
         reach = self.find(subject)
-        return AccessResult(subject, self.datamap, reach, datetime.now(UTC).isoformat(timespec="seconds"))
+        _, notes = self.looser_notes(subject, reach)
+        return AccessResult(subject, self.datamap, reach, datetime.now(UTC).isoformat(timespec="seconds"), notes)
 
     def plan(self, subject: Subject | Sequence[Subject]) -> PlanResult:
         """What an erasure would read and change, and what it would keep; changes nothing."""
@@ -257,6 +297,12 @@ class Engine:
         by_collection = {w.collection: w for w in works}
         after = traverse(self.datamap, self.stores, merged)
         residual = residual_check(self.datamap, self.stores, works, targets, after, journal)
+        loose, loose_notes = self.looser_notes(merged, after)
+        if loose:
+            # rows the map's rule never found cannot be reported as erased
+            residual.ok = False
+            residual.found_by_looser_match = loose
+            notes.extend(loose_notes)
         outcomes = []
         for qualified in self.datamap.collections:
             work = by_collection.get(qualified)
@@ -269,7 +315,9 @@ class Engine:
             outcomes.append(outcome)
 
         failed = [s for s, v in systems.items() if v["status"] != "done"]
-        if not works:
+        if not works and loose:
+            status = "incomplete"
+        elif not works:
             status = "nothing_found"
         elif failed:
             status = "failed" if len(failed) == len(systems) else "partial"
@@ -284,9 +332,18 @@ class Engine:
             systems=systems, residual=residual, statements=before_statements + after.statements, notes=notes,
         )
 
-    def correct(self, subject: Subject, changes: Mapping[str, Any]) -> CorrectionResult:
-        """Write new values into named fields (``dataset.collection.field``) of the subject's rows."""
+    def correct(
+        self, subject: Subject, changes: Mapping[str, Any], *, confirm_kept: bool = False
+    ) -> CorrectionResult:
+        """Write new values into named fields (``dataset.collection.field``) of the subject's rows.
+
+        An identity field's new value is written in the form its match rule finds (an email
+        trimmed and lower-cased, a phone as E.164), so the person stays findable. A field
+        kept by an exception (``keep_for``) is only changed with ``confirm_kept``, and the
+        result names the exception.
+        """
         parsed: dict[str, dict[str, Any]] = {}
+        kept: list[KeptField] = []
         for name, value in changes.items():
             qualified, _, field_name = name.rpartition(".")
             info = self.datamap.collections.get(qualified)
@@ -295,6 +352,18 @@ class Engine:
             data_field = info.field(field_name)
             if data_field.primary_key or data_field.references is not None:
                 raise CustosError(f"{name} is a key; a correction changes personal data, not keys")
+            if data_field.keep_for:
+                exception = self.datamap.exceptions[data_field.keep_for]
+                if not confirm_kept:
+                    raise CustosError(
+                        f"{name} is kept under exception {exception.key!r} ({exception.citation()}); "
+                        "correcting it needs an explicit confirmation (confirm_kept; --confirm-kept on the "
+                        "command line)"
+                    )
+                kept.append(KeptField(field_name, exception.description or exception.key,
+                                      exception.key, exception.citation()))
+            if data_field.identity and isinstance(value, str):
+                value = stored_form(data_field.identity, value, self.datamap.rules.region)
             parsed.setdefault(qualified, {})[field_name] = value
         reach = self.find(subject)
         outcomes = []
@@ -302,7 +371,8 @@ class Engine:
             info = self.datamap.collections[qualified]
             found = reach.found[qualified]
             outcome = CollectionOutcome(collection=qualified, system=info.system, rows_found=len(found.rows),
-                                        action="correct", fields_read=sorted(fields))
+                                        action="correct", fields_read=sorted(fields),
+                                        fields_kept=[k for k in kept if k.field in fields])
             if found.rows:
                 columns = self.store(info.system).describe([info.name])[info.name] or {}
                 assignments = [Assignment(f, set_constant=True, constant=_typed(columns[f], v))

@@ -46,6 +46,8 @@ class Residual:
     ok: bool
     collections: list[ResidualCollection] = field(default_factory=list)
     found_by_identity: dict[str, int] = field(default_factory=dict)
+    #: rows the map's match rule did not find but a looser one does (the check is not ok)
+    found_by_looser_match: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

@@ -59,6 +59,15 @@ def normalize(identity: str, value: str) -> str:
     return text
 
 
+def stored_form(identity: str, value: str, region: str | None = None) -> str:
+    """How a new identity value is written: the normalized form every match rule finds."""
+    if identity == "email":
+        return normalize_email(value)
+    if identity == "phone":
+        return normalize_phone(value, region)
+    return normalize(identity, value)
+
+
 @dataclass(frozen=True)
 class Subject:
     """Identity type → normalized values. Several types may be given at once."""
