@@ -266,3 +266,28 @@ def test_correcting_a_field_kept_by_an_exception_needs_confirmation(tmp_path: Pa
         assert result.collections[0].fields_kept[0].exception == "tax"
     finally:
         engine.close()
+
+
+def test_validate_samples_identity_columns_and_names_the_index(databases: Databases) -> None:
+    engine = make(databases.new(), [
+        {"id": 1, "email": "Ann@x.io", "phone": "not a number"}, {"id": 2, "email": "a@x.io; b@x.io", "phone": "4155550100"},
+        {"id": 3, "email": "c@x.io", "phone": "+1 415 555 0101"}, {"id": 4, "email": "d@x.io\t", "phone": None},
+    ], email_match="exact")
+    try:
+        warnings, plans = engine.identity_report()
+        text = "\n".join(warnings)
+        assert "clinic.owners.email (match: exact): 1 of 4 sampled value(s) (25%): capital letters" in text
+        assert "several values in one cell" in text and "tabs, line breaks" in text
+        assert "clinic.owners.phone (match: phone): 1 of 3 sampled value(s) (33%): does not read as a phone" in text
+        assert all(":" in w.split(" ")[0] for w in warnings)  # each names the file and line
+        phone = next(p for p in plans if p.field == "phone")
+        assert not phone.uses_index and phone.advice is not None
+        if engine.store("db").dialect != "mysql":  # type: ignore[attr-defined]
+            store = engine.store("db")
+            with store.engine.begin() as conn:  # type: ignore[attr-defined]
+                conn.exec_driver_sql(phone.advice)
+            store._columns.clear()  # type: ignore[attr-defined]
+            store._tables.clear()  # type: ignore[attr-defined]
+            assert store.lookup_plan("owners", "phone", engine.datamap.rules.get("phone")).uses_index  # type: ignore[attr-defined]
+    finally:
+        engine.close()

@@ -76,8 +76,15 @@ def validate(
         engine = open_engine(datamap)
         try:
             engine.check_schema()
+            identity_warnings, lookups = engine.identity_report()
         finally:
             engine.close()
+        for warning in identity_warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        for looked in lookups:
+            if not looked.uses_index:
+                typer.echo(f"warning: lookups of {looked.collection}.{looked.field} (match: {looked.rule}) "
+                           f"read the whole table; index: {looked.advice}", err=True)
     fields = sum(len(c.fields) for c in datamap.collections.values())
     typer.echo(
         f"ok: {datamap.location}: {len(datamap.systems)} system(s), {len(datamap.collections)} collection(s), "

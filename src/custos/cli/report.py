@@ -42,6 +42,8 @@ def print_plan(result: PlanResult) -> None:
             typer.echo(f"      {name}: {strategy}{where}")
         for line in describe_kept(c.fields_kept):
             typer.echo(f"      {line}")
+    for scan in result.scans:
+        typer.echo(f"  lookup: {scan}")
 
 
 def print_erasure(result: ErasureResult) -> None:

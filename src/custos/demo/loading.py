@@ -20,6 +20,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from custos.demo.schema import TABLES, metadata
+from custos.matching import BUILTIN
+from custos.stores.sql import match_index_sql
 
 Row = tuple[Any, ...]
 
@@ -38,10 +40,21 @@ def recreate_tables(conn: Connection) -> None:
         conn.execute(CreateTable(table))
 
 
+#: identity columns and their match rules: indexed on the expression each lookup compares
+MATCHED = (("customers", "email", "trim_casefold"), ("customers", "phone", "phone"),
+           ("support_tickets", "email", "trim_casefold"), ("newsletter_subscribers", "email", "trim_casefold"))
+
+
 def create_indexes(conn: Connection) -> None:
     for table in TABLES:
         for index in sorted(table.indexes, key=lambda i: str(i.name)):
             conn.execute(CreateIndex(index))
+    if conn.dialect.name in ("mysql", "mariadb"):
+        return  # no expression indexes there; the plain index on each column serves the lookup
+    tables = {t.name: t for t in TABLES}
+    for table_name, column, rule in MATCHED:
+        conn.exec_driver_sql(match_index_sql(tables[table_name], column, BUILTIN[rule], conn.dialect,
+                                             f"ix_{table_name}_{column}_match"))
 
 
 def reset_sequences(conn: Connection) -> None:

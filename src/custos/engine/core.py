@@ -29,8 +29,8 @@ from custos.engine.subject import Subject, merge_subjects, stored_form
 from custos.engine.traversal import Reach, traverse
 from custos.engine.work import CollectionWork, kept_fields, plan_work
 from custos.errors import CustosError, DataMapError, DataMapErrors, IdentityError, StoreError
-from custos.matching import LOOSER
-from custos.stores import Assignment, ColumnInfo, Store, open_store
+from custos.matching import LOOSER, stored_problems
+from custos.stores import Assignment, ColumnInfo, LookupPlan, Store, open_store
 from custos.stores.sql import coerce, json_value
 
 
@@ -156,6 +156,34 @@ class Engine:
                         problems.append(self._problem(info.qualified, data_field.name, problem))
         return problems
 
+    def identity_report(self, sample: int = 1000) -> tuple[list[str], list[LookupPlan]]:
+        """Warnings about stored identity values that do not fit their rule (from a bounded
+        sample of each identity column), and how each identity lookup is answered.
+
+        A store that cannot sample or explain (a plug-in without ``sample``/``lookup_plan``)
+        is skipped and said so.
+        """
+        warnings: list[str] = []
+        plans: list[LookupPlan] = []
+        for entry in self.datamap.entry_points:
+            info = self.datamap.collections[entry.collection]
+            store = self.store(info.system)
+            rule = self.datamap.rules.get(entry.rule)
+            file, line = self.datamap.locate(entry.collection, entry.field)
+            where = f"{file}:{line}: " if line else ""
+            sampler, explainer = getattr(store, "sample", None), getattr(store, "lookup_plan", None)
+            if sampler is None or explainer is None:
+                warnings.append(f"{where}{entry.collection}.{entry.field}: the store of system "
+                                f"{info.system!r} cannot sample or explain lookups; not checked")
+                continue
+            values = sampler(info.name, entry.field, sample)
+            for problem, count in sorted(stored_problems(rule, values, self.datamap.rules.region).items()):
+                share = 100 * count / max(len(values), 1)
+                warnings.append(f"{where}{entry.collection}.{entry.field} (match: {entry.rule}): {count} of "
+                                f"{len(values)} sampled value(s) ({share:.0f}%): {problem}")
+            plans.append(explainer(info.name, entry.field, rule))
+        return warnings, plans
+
     def _problem(self, qualified: str, field_name: str | None, message: str) -> DataMapError:
         key = f"{qualified}.{field_name}" if field_name else qualified
         file, line = self.datamap.locate(qualified, field_name)
@@ -220,7 +248,17 @@ class Engine:
         reach = self.find(merged)
         works = {w.collection: w for w in plan_work(self.datamap, reach)}
         outcomes = [self._outcome(q, works.get(q), reach) for q in self.datamap.collections]
-        return PlanResult(merged.as_dict(), outcomes, reach.statements)
+        scans = []
+        for entry in self.datamap.entry_points:
+            explainer = getattr(self.store(self.datamap.system_of(entry.collection)), "lookup_plan", None)
+            if explainer is None or not merged.values(entry.identity):
+                continue
+            looked = explainer(self.datamap.collections[entry.collection].name, entry.field,
+                               self.datamap.rules.get(entry.rule))
+            if not looked.uses_index:
+                scans.append(f"{entry.collection}.{entry.field} (match: {entry.rule}) reads the whole table; "
+                             f"index: {looked.advice}")
+        return PlanResult(merged.as_dict(), outcomes, reach.statements, scans)
 
     def _outcome(self, qualified: str, work: CollectionWork | None, reach: Reach) -> CollectionOutcome:
         info = self.datamap.collections[qualified]

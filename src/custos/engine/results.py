@@ -79,6 +79,7 @@ class PlanResult:
     subject: dict[str, Any]
     collections: list[CollectionOutcome]
     statements: int = 0
+    scans: list[str] = field(default_factory=list)  # identity lookups that read a whole table
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -6,7 +6,15 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 
 from custos.errors import StoreError
-from custos.stores.base import Assignment, ColumnInfo, ColumnKind, Selector, Store, StoreTransaction
+from custos.stores.base import (
+    Assignment,
+    ColumnInfo,
+    ColumnKind,
+    LookupPlan,
+    Selector,
+    Store,
+    StoreTransaction,
+)
 from custos.stores.sql import SQLStore, safe_url
 
 StoreFactory = Callable[[str, str], Store]
@@ -40,6 +48,7 @@ __all__ = [
     "Assignment",
     "ColumnInfo",
     "ColumnKind",
+    "LookupPlan",
     "SQLStore",
     "Selector",
     "Store",

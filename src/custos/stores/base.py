@@ -48,6 +48,17 @@ class ColumnInfo:
 
 
 @dataclass(frozen=True)
+class LookupPlan:
+    """How a store answers an identity lookup: through an index, or by reading the table."""
+
+    collection: str
+    field: str
+    rule: str
+    uses_index: bool
+    advice: str | None = None  # the index to create, or why none can help
+
+
+@dataclass(frozen=True)
 class Selector:
     """Which rows a statement touches.
 

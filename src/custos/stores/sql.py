@@ -12,6 +12,7 @@ import datetime as dt
 import decimal
 import re
 import uuid
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +26,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from custos.errors import StoreError
 from custos.matching import REMOVABLE, MatchRule
-from custos.stores.base import Assignment, ColumnInfo, ColumnKind, Selector
+from custos.stores.base import Assignment, ColumnInfo, ColumnKind, LookupPlan, Selector
 
 DEFAULT_BATCH = 500
 
@@ -217,10 +218,15 @@ class SQLStore:
         raw = inspector.get_columns(name, schema=schema)
         pk = set(inspector.get_pk_constraint(name, schema=schema).get("constrained_columns") or [])
         unique: set[str] = set()
-        for constraint in inspector.get_unique_constraints(name, schema=schema):
+        with warnings.catch_warnings():
+            # an index on an expression (such as the one a match rule recommends) is not reflected
+            warnings.filterwarnings("ignore", message="Skipped unsupported reflection", category=sa_exc.SAWarning)
+            constraints = inspector.get_unique_constraints(name, schema=schema)
+            indexes = inspector.get_indexes(name, schema=schema)
+        for constraint in constraints:
             if len(constraint["column_names"]) == 1:
                 unique.add(constraint["column_names"][0])
-        for index in inspector.get_indexes(name, schema=schema):
+        for index in indexes:
             if index.get("unique") and len(index["column_names"]) == 1 and index["column_names"][0]:
                 unique.add(str(index["column_names"][0]))
         collations = self._collations(inspector, schema, name)
@@ -434,7 +440,7 @@ class SQLStore:
         column = table.c[name]
         collation = self._collation(table, name)
         if rule.exact and collation is None:
-            return column.in_([sa.bindparam(b.key, type_=column.type) for b in binds])
+            return column.in_([sa.bindparam(b.key, b.value, type_=column.type) for b in binds])
         condition: Any = self.matched(table, name, rule).in_(binds)
         if collation is not None and _index_finds_superset(collation, rule):
             # MariaDB cannot index an expression, but where the column's collation already
@@ -503,6 +509,49 @@ class SQLStore:
             deleted += compiled.execute(conn, self._key_params(grouped, shape))
         return deleted
 
+    # -- identity columns ---------------------------------------------------------------
+    def sample(self, collection: str, field: str, limit: int = 1000) -> list[Any]:
+        """Up to ``limit`` non-empty stored values of one column (a bounded read, never the table)."""
+        table = self._table(collection)
+        column = self._column(table, collection, field)
+        statement = sa.select(column).where(column.is_not(None)).limit(limit)
+        with self._connect(f"sampling {collection}.{field}") as conn:
+            return [row[0] for row in conn.execute(statement)]
+
+    def lookup_plan(self, collection: str, field: str, rule: MatchRule) -> LookupPlan:
+        """Whether a lookup of ``field`` under ``rule`` uses an index, and which index would help."""
+        table = self._table(collection)
+        self._column(table, collection, field)
+        probe = sa.select(table.c[field]).where(
+            self._matched_in(table, field, rule, [sa.literal("probe@example.invalid")]))
+        sql = str(probe.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}))
+        with self._connect(f"explaining a lookup on {collection}") as conn:
+            if self.dialect == "sqlite":
+                details = [str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+                scans = any(d.startswith("SCAN") for d in details)
+            elif self.dialect == "postgresql":
+                with conn.begin_nested() if conn.in_transaction() else conn.begin():
+                    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                    details = [str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {sql}")]
+                scans = any("Seq Scan" in d for d in details)
+            else:
+                rows = conn.exec_driver_sql(f"EXPLAIN {sql}").mappings().all()
+                # "index" is a read of the whole index: every row all the same
+                scans = any(str(r.get("type")).upper() in ("ALL", "INDEX") for r in rows)
+        return LookupPlan(collection, field, rule.name, uses_index=not scans,
+                          advice=None if not scans else self._index_advice(table, field, rule))
+
+    def _index_advice(self, table: sa.Table, field: str, rule: MatchRule) -> str:
+        name = f"ix_{table.name}_{field}_{rule.name}"[:60]
+        target = f"{table.schema}.{table.name}" if table.schema else table.name
+        collation = self._collation(table, field)
+        if self.dialect in ("mysql", "mariadb"):
+            if rule.exact or (collation is not None and _index_finds_superset(collation, rule)):
+                return f"CREATE INDEX {name} ON {target} ({field})"
+            return (f"none: MariaDB and MySQL cannot use an index for the rule {rule.name!r} on this column "
+                    f"(collation {collation or 'of a non-text column'}); each lookup reads the whole table")
+        return match_index_sql(table, field, rule, self.engine.dialect, name)
+
     @contextmanager
     def transaction(self) -> Iterator[SQLTransaction]:
         try:
@@ -549,6 +598,19 @@ def match_expression(column: Any, rule: MatchRule, dialect: str, collation: str 
     if mysql:
         expression = _Utf8Bytes(expression)
     return expression
+
+
+def match_index_sql(table: sa.Table, field: str, rule: MatchRule, dialect: sa.Dialect, name: str | None = None) -> str:
+    """``CREATE INDEX`` on the expression a lookup under ``rule`` uses (SQLite, PostgreSQL)."""
+    name = name or f"ix_{table.name}_{field}_{rule.name}"[:60]
+    target = f"{table.schema}.{table.name}" if table.schema else table.name
+    if rule.exact or dialect.name in ("mysql", "mariadb"):
+        return f"CREATE INDEX {name} ON {target} ({field})"
+    expression = match_expression(table.c[field], rule, dialect.name)
+    text = str(expression.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    text = text.replace(f"{table.name}.", "")
+    return f"CREATE INDEX {name} ON {target} (({text}))" if dialect.name == "postgresql" \
+        else f"CREATE INDEX {name} ON {target} ({text})"
 
 
 def _index_finds_superset(collation: str, rule: MatchRule) -> bool:
