@@ -291,3 +291,44 @@ def test_validate_samples_identity_columns_and_names_the_index(databases: Databa
             assert store.lookup_plan("owners", "phone", engine.datamap.rules.get("phone")).uses_index  # type: ignore[attr-defined]
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize("store_kind", ["postgresql", "mysql"], indirect=False)
+def test_references_between_schema_qualified_tables(store_kind: str, tmp_path: Path) -> None:
+    """``clinic.owners`` as a collection, and ``clinic.owners.id`` as the target of a reference."""
+    databases = Databases(store_kind, tmp_path)
+    try:
+        url = databases.new()
+        engine_sql = sa.create_engine(normalize_url(url))
+        with engine_sql.begin() as conn:
+            if store_kind == "postgresql":
+                conn.exec_driver_sql("CREATE SCHEMA clinic")
+                schema = "clinic"
+            else:
+                schema = str(conn.exec_driver_sql("SELECT DATABASE()").scalar())
+            conn.exec_driver_sql(f"CREATE TABLE {schema}.owners (id INTEGER PRIMARY KEY, email VARCHAR(80))")
+            conn.exec_driver_sql(f"CREATE TABLE {schema}.pets (id INTEGER PRIMARY KEY, owner_id INTEGER, name VARCHAR(40))")
+            conn.exec_driver_sql(f"INSERT INTO {schema}.owners VALUES (1, 'Ann@x.io'), (2, 'bo@x.io')")  # noqa: S608
+            conn.exec_driver_sql(f"INSERT INTO {schema}.pets VALUES (10, 1, 'Rex'), (11, 2, 'Tom')")  # noqa: S608
+        engine_sql.dispose()
+        document = {
+            "organization": {"name": "Clinic", "privacy_contact": "p@clinic.test", "jurisdictions": ["gdpr"]},
+            "systems": [{"key": "db", "url": url, "datasets": ["vet"]}],
+            "datasets": [{"key": "vet", "collections": [
+                {"name": f"{schema}.owners", "fields": [
+                    {"name": "id", "primary_key": True},
+                    {"name": "email", "identity": "email", "categories": ["user.contact.email"]}]},
+                {"name": f"{schema}.pets", "fields": [
+                    {"name": "id", "primary_key": True},
+                    {"name": "owner_id", "references": f"{schema}.owners.id"},
+                    {"name": "name", "categories": ["user.content"]}]},
+            ]}],
+        }
+        engine = Engine(parse_datamap(yaml.safe_dump(document)), secret_key=SECRET)
+        try:
+            data = engine.access(Subject.of(email="ann@x.io")).to_dict()["datasets"]["vet"]
+            assert [r["id"] for r in data[f"{schema}.pets"]] == [10]
+        finally:
+            engine.close()
+    finally:
+        databases.close()

@@ -62,9 +62,10 @@ class Reference(Strict):
     @classmethod
     def _dotted(cls, value: str) -> str:
         parts = value.split(".")
-        if len(parts) not in (2, 3) or not all(IDENTIFIER.match(p) for p in parts):
+        if len(parts) not in (2, 3, 4) or not all(IDENTIFIER.match(p) for p in parts):
             raise ValueError(
-                f"{value!r} is not a reference; write collection.field or dataset.collection.field"
+                f"{value!r} is not a reference; write collection.field or dataset.collection.field "
+                "(a schema-qualified table: schema.table.field or dataset.schema.table.field)"
             )
         return value
 

@@ -263,11 +263,23 @@ def _edge(
     label: str,
 ) -> Edge | None:
     parts = target.split(".")
-    parent = f"{dataset}.{parts[0]}" if len(parts) == 2 else f"{parts[0]}.{parts[1]}"
     parent_field = parts[-1]
+    table = parts[:-1]
+    # the collection may be schema-qualified (clinic.owners): read the reference every way it
+    # can be meant, and take the one that names a declared collection
+    readings = {f"{dataset}.{'.'.join(table)}"}
+    if len(table) >= 2:
+        readings.add(f"{table[0]}.{'.'.join(table[1:])}")
+    known = sorted(r for r in readings if r in collections)
+    if len(known) > 1:
+        problems.add(f"reference {target!r} is ambiguous: it can name {' or '.join(known)}; "
+                     "write dataset.collection.field", loc, label)
+        return None
+    parent = known[0] if known else sorted(readings)[0]
     info = collections.get(parent)
     if info is None:
-        problems.add(f"references unknown collection {parent!r} (in {target!r})", loc, label)
+        problems.add(f"references unknown collection {parent!r} (in {target!r}); "
+                     f"declared: {', '.join(sorted(collections))}", loc, label)
         return None
     if info.collection.field(parent_field) is None:
         problems.add(
