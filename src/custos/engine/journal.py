@@ -187,39 +187,28 @@ class Journal:
                 (json.dumps({k: encode(sorted(v, key=repr)) for k, v in targets.items()}), _now(), run_key, system),
             )
 
+    def _lookup(self, query: str, field: str, digests: list[str]) -> list[tuple[str, ...]]:
+        """Rows of ``query`` (``... WHERE field = ? AND x IN ({marks})``) for digests in batches."""
+        rows: list[tuple[str, ...]] = []
+        with self._db() as db:
+            for start in range(0, len(digests), 500):
+                batch = digests[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                rows += db.execute(query.format(marks=marks), (field, *batch)).fetchall()
+        return rows
+
     def masked_among(self, field: str, values: set[Any]) -> set[Any]:
         """Those of ``values`` that some erasure already wrote into ``field``."""
-        if not values:
-            return set()
         by_digest = {digest(v): v for v in values}
-        found: set[Any] = set()
-        keys = list(by_digest)
-        with self._db() as db:
-            for start in range(0, len(keys), 500):
-                batch = keys[start : start + 500]
-                marks = ",".join("?" * len(batch))
-                rows = db.execute(
-                    f"SELECT digest FROM masked WHERE field = ? AND digest IN ({marks})",  # noqa: S608
-                    (field, *batch),
-                ).fetchall()
-                found.update(by_digest[row[0]] for row in rows)
-        return found
+        rows = self._lookup("SELECT digest FROM masked WHERE field = ? AND digest IN ({marks})", field, list(by_digest))
+        return {by_digest[row[0]] for row in rows}
 
     def written_into(self, field: str, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:
         """For rows (by key) that an erasure masked: the digest of the value it wrote into ``field``."""
         by_digest = {digest(key): key for key in keys}
-        found: dict[tuple[Any, ...], str] = {}
-        names = list(by_digest)
-        with self._db() as db:
-            for start in range(0, len(names), 500):
-                batch = names[start : start + 500]
-                marks = ",".join("?" * len(batch))
-                rows = db.execute(
-                    f"SELECT row_key, digest FROM row_masks WHERE field = ? AND row_key IN ({marks})",  # noqa: S608
-                    (field, *batch),
-                ).fetchall()
-                found.update({by_digest[row[0]]: row[1] for row in rows})
-        return found
+        rows = self._lookup("SELECT row_key, digest FROM row_masks WHERE field = ? AND row_key IN ({marks})",
+                            field, list(by_digest))
+        return {by_digest[row[0]]: row[1] for row in rows}
 
     def finished(self, run_key: str, system: str, state: str, outcome: dict[str, Any]) -> None:
         with self._db() as db:
