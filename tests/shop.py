@@ -112,38 +112,38 @@ datasets:
           - {name: full_name, categories: [user.name], erase: mask_null}
           - {name: phone, categories: [user.contact.phone_number], identity: phone, erase: mask_null}
           - {name: birth_date, categories: [user.demographic.date_of_birth], erase: mask_date_year}
-          - {name: merged_into, references: customers.id}
+          - {name: merged_into, references: {field: customers.id, kind: same_person}}
       - name: orders
         fields:
           - {name: id, primary_key: true}
-          - {name: customer_id, references: customers.id}
+          - {name: customer_id, references: {field: customers.id, kind: owner}}
           - {name: ship_address, categories: [user.contact.address], erase: mask_redact}
           - {name: total, categories: [user.behavior.purchase_history], keep_for: tax_records}
       - name: order_lines
         fields:
           - {name: id, primary_key: true}
-          - {name: order_id, references: orders.id}
+          - {name: order_id, references: {field: orders.id, kind: owner}}
           - {name: gift_message, categories: [user.content], erase: mask_null}
       - name: sessions
         erase_rows: true
         fields:
-          - {name: customer_id, references: customers.id}
+          - {name: customer_id, references: {field: customers.id, kind: owner}}
           - {name: ip, categories: [user.device.ip_address]}
       - name: tickets
         fields:
           - {name: id, primary_key: true}
-          - {name: customer_id, references: {field: customers.id, direction: both}}
+          - {name: customer_id, references: {field: customers.id, direction: both, kind: owner}}
           - {name: email, categories: [user.contact.email], identity: email, erase: mask_hash}
           - {name: body, categories: [user.content], erase: mask_redact}
       - name: tasks
         fields:
           - {name: id, primary_key: true}
-          - {name: creator_id, categories: [user.unique_id], references: customers.id, erase: mask_null}
-          - {name: assignee_id, categories: [user.unique_id], references: customers.id, erase: mask_null}
+          - {name: creator_id, categories: [user.unique_id], references: {field: customers.id, kind: owner}, erase: mask_null}
+          - {name: assignee_id, categories: [user.unique_id], references: {field: customers.id, kind: owner}, erase: mask_null}
           - {name: title}
       - name: group_members
         fields:
-          - {name: customer_id, primary_key: true, references: customers.id}
+          - {name: customer_id, primary_key: true, references: {field: customers.id, kind: owner}}
           - {name: group_id, primary_key: true, references: {field: groups.id, direction: reverse}}
           - {name: nickname, categories: [user.name], erase: mask_random}
       - name: groups
@@ -161,7 +161,7 @@ datasets:
       - name: contacts
         fields:
           - {name: id, primary_key: true}
-          - {name: customer_ref, references: shop.customers.id}
+          - {name: customer_ref, references: {field: shop.customers.id, kind: owner}}
           - {name: notes, categories: [user.content], erase: mask_redact}
 purposes:
   - key: fulfillment

@@ -61,8 +61,8 @@ def test_bad_strategy_names_the_allowed_ones() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("references: orders.id}", "references: invoices.id}"), "unknown collection 'shop.invoices'"),
-        (("references: orders.id}", "references: orders.number}"), "declares no field 'number'"),
+        (("{field: orders.id, kind: owner}", "{kind: owner, field: invoices.id}"), "unknown collection 'shop.invoices'"),
+        (("{field: orders.id, kind: owner}", "{kind: owner, field: orders.number}"), "declares no field 'number'"),
         (("keep_for: tax_records}", "keep_for: tax_recrods}"), "unknown exception 'tax_recrods'"),
         (("datasets: [crm]}", "datasets: [crm2]}"), "unknown dataset 'crm2'"),
         (("jurisdictions: [ccpa, gdpr]", "jurisdictions: [ccpa, narnia]"), "unknown jurisdiction 'narnia'"),
@@ -79,7 +79,7 @@ def test_meaning_errors_name_what_and_where(change: tuple[str, str], expected: s
 
 
 def test_all_problems_are_reported_at_once() -> None:
-    text = GOOD.replace("keep_for: tax_records}", "keep_for: nope}", 1).replace("references: orders.id}", "references: nowhere.id}", 1)
+    text = GOOD.replace("keep_for: tax_records}", "keep_for: nope}", 1).replace("{field: orders.id, kind: owner}", "{field: nowhere.id, kind: owner}", 1)
     message = str(error_of(text))
     assert "nope" in message and "nowhere" in message
 

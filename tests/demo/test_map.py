@@ -107,7 +107,7 @@ def test_references_are_the_foreign_keys_of_the_schema() -> None:
     assert declared == actual
     tickets = next(f for c, f, _col in _fields()
                    if c["name"] == "support_tickets" and f["name"] == "customer_id")
-    assert tickets["references"] == {"field": "customers.id", "direction": "both"}
+    assert tickets["references"] == {"field": "customers.id", "direction": "both", "kind": "owner"}
 
 
 def test_identity_and_reference_columns_are_indexed() -> None:

@@ -36,7 +36,8 @@ def print_plan(result: PlanResult) -> None:
         typer.echo("  nothing found for this subject")
     for c in touched:
         action = {"delete": "delete the rows", "mask": "mask fields", "none": "nothing to change"}[c.action]
-        typer.echo(f"  {c.collection}: {c.rows_found} row(s) -> {action}")
+        label = f"{c.collection} (rows of others naming the subject in {c.mentions})" if c.mentions else c.collection
+        typer.echo(f"  {label}: {c.rows_found} row(s) -> {action}")
         for name, strategy in c.fields_masked.items():
             where = " (only where it points at the subject)" if name in c.fields_masked_where_subject else ""
             typer.echo(f"      {name}: {strategy}{where}")
@@ -56,7 +57,8 @@ def print_erasure(result: ErasureResult) -> None:
     for c in result.collections:
         if not c.rows_found and not c.rows_changed and not c.rows_deleted:
             continue
-        typer.echo(f"  {c.collection:28} {c.rows_found:>6} {c.rows_changed:>8} {c.rows_deleted:>8}")
+        label = f"{c.collection}#{c.mentions}" if c.mentions else c.collection
+        typer.echo(f"  {label:28} {c.rows_found:>6} {c.rows_changed:>8} {c.rows_deleted:>8}")
         for line in describe_kept(c.fields_kept):
             typer.echo(f"      {line}")
     for system, state in result.systems.items():

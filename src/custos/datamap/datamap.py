@@ -69,6 +69,8 @@ class Edge:
     parent_field: str
     forward: bool = True
     backward: bool = False
+    mention: bool = False  # the child row names the parent's person; it is not theirs
+    declared: bool = True  # whether the map said what the reference means (kind:)
 
     def __str__(self) -> str:
         arrow = {(True, True): "<->", (True, False): "->", (False, True): "<-"}[(self.forward, self.backward)]

@@ -57,6 +57,18 @@ class Reference(Strict):
 
     field: str
     direction: Literal["forward", "both", "reverse"] = "forward"
+    #: what the reference says about the row holding it: ``owner`` (the row is the referenced
+    #: person's, as an order is its customer's), ``same_person`` (an account merged into
+    #: another), or ``mention`` (the row names the person without being theirs: a referral,
+    #: a reviewer). Undeclared, it is read as ``owner`` and validation warns where it matters.
+    kind: Literal["owner", "same_person", "mention"] | None = None
+
+    @model_validator(mode="after")
+    def _mention_forward(self) -> Reference:
+        if self.kind == "mention" and self.direction != "forward":
+            raise ValueError("a mention is followed from the person to the rows naming them only; "
+                             "leave direction at forward")
+        return self
 
     @field_validator("field")
     @classmethod
@@ -139,6 +151,8 @@ class DataField(Strict):
             return self.erase
         if self.primary_key:
             return Strategy.KEEP
+        if self.references is not None and self.references.kind == "mention":
+            return Strategy.MASK_NULL  # the mentioned person's erasure removes the mention
         if self.references is not None:
             return Strategy.KEEP
         return Strategy.MASK_NULL if self.is_personal else Strategy.KEEP

@@ -26,7 +26,7 @@ datasets:
       - name: orders
         fields:
           - {name: id, primary_key: true}
-          - {name: user_id, references: users.id}           # rows of users lead to their orders
+          - {name: user_id, references: {field: users.id, kind: owner}}   # a user's rows lead to their orders
           - {name: address, categories: [user.contact.address], erase: mask_redact}
           - {name: total, categories: [user.behavior.purchase_history], keep_for: tax_records}
 

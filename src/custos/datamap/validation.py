@@ -6,6 +6,7 @@ map at once, and collects every problem before reporting, so one run shows them 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from custos.datamap.datamap import CollectionInfo, DataMap, Edge, EntryPoint
@@ -128,7 +129,10 @@ def resolve(document: DataMapDocument, raw: SourceMap, location: str) -> DataMap
                                  data_field.references.field, data_field.references.direction,
                                  collections, (*loc_f, "references"), label)
                     if edge is not None:
+                        kind = data_field.references.kind
+                        edge = replace(edge, mention=kind == "mention", declared=kind is not None)
                         edges.append(edge)
+                        _warn_undeclared(problems, edge, collections, (*loc_f, "references"))
             if not any(f.is_personal or f.references for f in collection.fields):
                 problems.warn(f"{qualified} declares no personal field, identity or reference", loc_c)
 
@@ -158,6 +162,27 @@ def resolve(document: DataMapDocument, raw: SourceMap, location: str) -> DataMap
         )
     datamap.warnings = problems.warnings
     return datamap
+
+
+def _warn_undeclared(
+    problems: _Problems, edge: Edge, collections: dict[str, CollectionInfo], loc: tuple[int | str, ...]
+) -> None:
+    """A self-reference, or a reference into a table of people, must say what it means: an
+    undeclared one is read as "the row is theirs", which for a referral or a reviewer hands
+    other people's rows to the person named."""
+    if edge.declared:
+        return
+    parent = collections[edge.parent]
+    into_people = any(f.identity for f in parent.fields)
+    if edge.parent != edge.child and not into_people:
+        return
+    what = "refers to its own table" if edge.parent == edge.child else f"points into {edge.parent}, a table of people"
+    problems.warn(
+        f"{edge.child}.{edge.child_field} {what} without saying what it means; it is read as kind: owner "
+        "(the row is the referenced person's). Declare kind: owner, same_person (a merged account) or "
+        "mention (the row names the person without being theirs, such as referred_by)",
+        loc,
+    )
 
 
 def reachable(datamap: DataMap) -> set[str]:

@@ -61,6 +61,10 @@ class AccessResult:
         """``data.json`` as CONTRACT §2 shapes it."""
         data: dict[str, Any] = {"subject": self.subject.as_dict(), "generated_at": self.generated_at,
                                 "datasets": self.datasets()}
+        mentions = {f"{m.info.qualified}.{m.field}": len(m.rows) for m in self.reach.mentions.values() if m.rows}
+        if mentions:
+            # rows of other people that name the subject: how many, never those people's data
+            data["mentions"] = mentions
         if self.notes:
             data["notes"] = self.notes
         return data
@@ -246,8 +250,9 @@ class Engine:
         """What an erasure would read and change, and what it would keep; changes nothing."""
         merged = subject if isinstance(subject, Subject) else merge_subjects(subject)
         reach = self.find(merged)
-        works = {w.collection: w for w in plan_work(self.datamap, reach)}
-        outcomes = [self._outcome(q, works.get(q), reach) for q in self.datamap.collections]
+        planned = plan_work(self.datamap, reach)
+        works = {w.unit: w for w in planned}
+        outcomes = [self._outcome(q, works.get(q), reach) for q in self._units(planned)]
         scans = []
         for entry in self.datamap.entry_points:
             explainer = getattr(self.store(self.datamap.system_of(entry.collection)), "lookup_plan", None)
@@ -260,11 +265,18 @@ class Engine:
                              f"index: {looked.advice}")
         return PlanResult(merged.as_dict(), outcomes, reach.statements, scans)
 
-    def _outcome(self, qualified: str, work: CollectionWork | None, reach: Reach) -> CollectionOutcome:
+    def _units(self, works: Sequence[CollectionWork]) -> list[str]:
+        """Every collection, then the rows of other people that name the subject (mentions)."""
+        return [*self.datamap.collections, *(w.unit for w in works if w.part)]
+
+    def _outcome(self, unit: str, work: CollectionWork | None, reach: Reach) -> CollectionOutcome:
+        qualified, _, part = unit.partition("#")
         info = self.datamap.collections[qualified]
         outcome = CollectionOutcome(
-            collection=qualified, system=info.system, fields_read=[f.name for f in info.fields],
-            fields_kept=kept_fields(self.datamap, qualified),
+            collection=qualified, system=info.system,
+            fields_read=[f.name for f in info.fields] if not part else [part],
+            fields_kept=kept_fields(self.datamap, qualified) if not part else [],
+            mentions=part or None,
         )
         if work is None:
             outcome.status = "nothing_found"
@@ -332,7 +344,7 @@ class Engine:
             counts.update(system_counts)
             systems[system] = {"status": "done"}
 
-        by_collection = {w.collection: w for w in works}
+        by_collection = {w.unit: w for w in works}
         after = traverse(self.datamap, self.stores, merged)
         residual = residual_check(self.datamap, self.stores, works, targets, after, journal)
         loose, loose_notes = self.looser_notes(merged, after)
@@ -342,7 +354,7 @@ class Engine:
             residual.found_by_looser_match = loose
             notes.extend(loose_notes)
         outcomes = []
-        for qualified in self.datamap.collections:
+        for qualified in self._units(works):
             work = by_collection.get(qualified)
             outcome = self._outcome(qualified, work, after)
             if work is not None:

@@ -58,7 +58,7 @@ class SystemRun:
         changed in between is left alone (and the residual check reports it).
         """
         columns = self.store.describe([w.table for w in works])
-        counts: dict[str, dict[str, int]] = {w.collection: {"changed": 0, "deleted": 0} for w in works}
+        counts: dict[str, dict[str, int]] = {w.unit: {"changed": 0, "deleted": 0} for w in works}
         with self.store.transaction() as tx:
             planned: list[tuple[CollectionWork, Selector, list[Assignment]]] = []
             for work in works:
@@ -78,17 +78,17 @@ class SystemRun:
             self.journal.writing(self.run_key, works[0].system, targets, self.row_marks)
             for work, chunk, assignments in planned:
                 if assignments:
-                    counts[work.collection]["changed"] += tx.update(work.table, chunk, assignments)
+                    counts[work.unit]["changed"] += tx.update(work.table, chunk, assignments)
             for work in delete_order(self.datamap, works):
-                counts[work.collection]["deleted"] += tx.delete(work.table, work.selector)
+                counts[work.unit]["deleted"] += tx.delete(work.table, work.selector)
         return counts
 
     @staticmethod
     def _rows(
         work: CollectionWork, chunk: Selector, dependent: list[FieldMask], tx: StoreTransaction, found: Reach | None
     ) -> list[dict[str, Any]]:
-        if found is not None and work.collection in found.found:
-            known = found.found[work.collection].rows
+        if found is not None and (work.unit in found.mentions if work.part else work.collection in found.found):
+            known = found.mentions[work.unit].rows if work.part else found.found[work.collection].rows
             if chunk.key_columns:
                 return [known[key] for key in chunk.keys if key in known]
             return [row for row in known.values() if chunk.selects(row)]
@@ -177,7 +177,7 @@ def residual_check(
 ) -> Residual:
     """Read back every row the erasure touched, and every row the identity still finds."""
     residual = Residual(ok=True)
-    by_collection = {w.collection: w for w in works}
+    by_collection = {w.unit: w for w in works}
     rows_by_collection: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = defaultdict(dict)
     for work in works:
         info = datamap.collections[work.collection]
@@ -185,21 +185,32 @@ def residual_check(
             fetched = stores[work.system].fetch(work.table, work.selector, [f.name for f in info.fields])
         except StoreError:
             residual.ok = False
-            residual.collections.append(ResidualCollection(work.collection, -1, [], {"<unreadable>": 1}))
+            residual.collections.append(ResidualCollection(work.unit, -1, [], {"<unreadable>": 1}))
             continue
         found = after.found[work.collection]
         for row in fetched:
-            rows_by_collection[work.collection][found.row_key(row)] = row
+            rows_by_collection[work.unit][found.row_key(row)] = row
     for qualified, found in after.found.items():
         if found.rows:
             residual.found_by_identity[qualified] = len(found.rows)
             rows_by_collection[qualified].update(found.rows)
+    for unit, mention in after.mentions.items():
+        if mention.rows:  # rows that still name the subject after the erasure
+            rows_by_collection[unit].update(mention.rows)
     for qualified in [*by_collection, *(q for q in rows_by_collection if q not in by_collection)]:
         rows = rows_by_collection.get(qualified, {})
-        info = datamap.collections[qualified]
+        collection, _, part = qualified.partition("#")
+        info = datamap.collections[collection]
         expected = by_collection.get(qualified)
         violations: dict[str, int] = {}
-        if info.collection.erase_rows:
+        if part:
+            data_field = info.field(part)
+            if data_field.strategy is not Strategy.KEEP:
+                names = expected.masks[0].only_where_in if expected else after.mentions[qualified].parent_values
+                bad = sum(1 for row in rows.values() if row.get(part) is not None and row.get(part) in (names or ()))
+                if bad:
+                    violations[part] = bad
+        elif info.collection.erase_rows:
             if rows:
                 violations["<row>"] = len(rows)
         else:

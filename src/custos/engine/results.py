@@ -29,6 +29,7 @@ class CollectionOutcome:
     rows_changed: int = 0
     rows_deleted: int = 0
     status: str = "planned"  # planned | done | skipped | failed | nothing_found
+    mentions: str | None = None  # a field: other people's rows that name the subject in it
 
 
 @dataclass

@@ -9,6 +9,7 @@ never asked for twice.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping
 from contextlib import ExitStack
@@ -43,10 +44,29 @@ class Found:
 
 
 @dataclass
+class Mention:
+    """Rows of ``info`` whose ``field`` names the subject without the rows being theirs."""
+
+    info: CollectionInfo
+    field: str
+    parent_values: frozenset[Any]
+    rows: dict[tuple[Any, ...], dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def unit(self) -> str:
+        return mention_unit(self.info.qualified, self.field)
+
+
+def mention_unit(qualified: str, field_name: str) -> str:
+    return f"{qualified}#{field_name}"
+
+
+@dataclass
 class Reach:
     """Everything one traversal found, per qualified collection name."""
 
     found: dict[str, Found]
+    mentions: dict[str, Mention] = field(default_factory=dict)  # by unit, collection#field
 
     @property
     def statements(self) -> int:
@@ -99,6 +119,8 @@ def traverse(
 
     outgoing: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for edge in datamap.edges:
+        if edge.mention:
+            continue  # a row that names the person is not theirs: the traversal stops there
         if edge.forward:
             outgoing[edge.parent].append((edge.parent_field, edge.child, edge.child_field))
         if edge.backward:
@@ -108,7 +130,29 @@ def traverse(
     with ExitStack() as held:
         for system in {info.system for info in datamap.collections.values()}:
             held.enter_context(stores[system].reading())
-        return _fixpoint(order, found, wanted, outgoing, stores)
+        reach = _fixpoint(order, found, wanted, outgoing, stores)
+        for edge in datamap.edges:
+            if edge.mention:
+                _mentions(reach, edge.child, edge.child_field, reach.values_of(edge.parent, edge.parent_field),
+                          stores[reach.found[edge.child].info.system])
+        return reach
+
+
+def _mentions(reach: Reach, child: str, field_name: str, values: frozenset[Any], store: Store) -> None:
+    """The rows of ``child`` naming the subject in ``field_name``: one statement per batch,
+    reading the keys and that field only."""
+    state = reach.found[child]
+    mention = Mention(state.info, field_name, values)
+    reach.mentions[mention.unit] = mention
+    if not values:
+        return
+    columns = list(dict.fromkeys([*(state.info.primary_key or [f.name for f in state.info.fields]), field_name]))
+    rows = store.fetch(state.info.name, Selector.by_values({field_name: set(values)}), columns)
+    state.statements += 1
+    for row in rows:
+        key = state.row_key(row)
+        if key not in state.rows:  # the subject's own rows are already theirs
+            mention.rows[key] = row
 
 
 class _Wanted(defaultdict[tuple[str, str], set[Any]]):

@@ -12,7 +12,7 @@ from typing import Any
 
 from custos.datamap import DataMap, Strategy
 from custos.engine.results import KeptField
-from custos.engine.traversal import Reach
+from custos.engine.traversal import Reach, mention_unit
 from custos.matching import MatchRule
 from custos.stores import Selector
 
@@ -34,9 +34,16 @@ class CollectionWork:
     delete: bool
     masks: list[FieldMask] = field(default_factory=list)
     kept: list[KeptField] = field(default_factory=list)
+    part: str = ""  # a field: the rows naming the subject in it (a mention), not the subject's rows
+
+    @property
+    def unit(self) -> str:
+        """What results and the residual check are kept by: the collection, or its mentions."""
+        return mention_unit(self.collection, self.part) if self.part else self.collection
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "part": self.part,
             "collection": self.collection,
             "system": self.system,
             "table": self.table,
@@ -76,6 +83,7 @@ class CollectionWork:
                 for m in data["masks"]
             ],
             kept=[KeptField(**k) for k in data["kept"]],
+            part=data.get("part", ""),
         )
 
 
@@ -122,12 +130,24 @@ def plan_work(datamap: DataMap, reach: Reach) -> list[CollectionWork]:
                 only = reach.values_of(edge.parent, edge.parent_field) if edge else None
                 work.masks.append(FieldMask(data_field.name, strategy, only))
         works.append(work)
+    for mention in reach.mentions.values():
+        data_field = mention.info.field(mention.field)
+        if not mention.rows or data_field.strategy is Strategy.KEEP:
+            continue
+        info = mention.info
+        selector = (Selector.by_keys(info.primary_key, list(mention.rows)) if info.primary_key
+                    else Selector.by_values({mention.field: set(mention.parent_values)}))
+        works.append(CollectionWork(
+            collection=info.qualified, system=info.system, table=info.name, selector=selector,
+            rows_found=len(mention.rows), delete=False, part=mention.field,
+            masks=[FieldMask(mention.field, data_field.strategy, mention.parent_values)],
+        ))
     return works
 
 
 def delete_order(datamap: DataMap, works: list[CollectionWork]) -> list[CollectionWork]:
     """Rows that reference others are deleted before the rows they reference."""
-    deletes = [w for w in works if w.delete]
+    deletes = [w for w in works if w.delete and not w.part]
     names = {w.collection for w in deletes}
     parents = {w.collection: {e.parent for e in datamap.edges if e.child == w.collection and e.parent in names
                               and e.parent != w.collection} for w in deletes}
