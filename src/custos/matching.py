@@ -71,6 +71,16 @@ class MatchRule:
             return frozenset({text})
         return frozenset(case_spellings(text))
 
+    def matches(self, stored: object, given: str, region: str | None = None) -> bool:
+        """Whether a stored value and a given one are the same identity under this rule (the
+        comparison the database makes, done in Python on values already read)."""
+        if stored is None:
+            return False
+        text = unicodedata.normalize("NFC", str(stored))
+        if self.phone:
+            return self.column(text) in phone_candidates(given, region)
+        return self.column(text) == self.column(unicodedata.normalize("NFC", given))
+
     def describe(self) -> str:
         steps = [s for s, on in (("trim spaces", self.trim), (f"remove {self.remove!r}", bool(self.remove)),
                                  ("lower-case", self.casefold)) if on]

@@ -332,3 +332,19 @@ def test_references_between_schema_qualified_tables(store_kind: str, tmp_path: P
             engine.close()
     finally:
         databases.close()
+
+
+@pytest.mark.parametrize(("rule", "stored", "given", "same"), [
+    ("trim_casefold", " Mateo.185@Example.COM ", "mateo.185@example.com", True),
+    ("trim_casefold", "\u0430@x.io", "a@x.io", False),
+    ("trim_casefold", "ÉMILE@X.IO", "émile@x.io", True),
+    ("exact", "Ann@x.io", "ann@x.io", False),
+    ("phone", "(415) 555-0100", "+14155550100", True),
+    ("phone", "415 555 0199", "+14155550100", False),
+])
+def test_the_rules_compare_values_already_read_as_the_database_does(
+        rule: str, stored: str, given: str, same: bool) -> None:
+    """Verification, which holds values it has read, uses the same rule as the lookup."""
+    from custos.matching import BUILTIN
+
+    assert BUILTIN[rule].matches(stored, given) is same

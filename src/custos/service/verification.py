@@ -271,13 +271,15 @@ def count_points(service: Service, request: Request, data_points: dict[str, str]
 
 def _holds_email(service: Service, reach: Reach, emails: frozenset[str]) -> bool:
     """Whether an email identity field of the rows found holds the confirmed address."""
-    held = False
+    rules = service.datamap.rules
     for entry in service.datamap.entry_points:
         if entry.identity != "email":
             continue
+        rule = rules.get(entry.rule)  # the field's own match rule, as the lookup itself used
         for value in reach.values_of(entry.collection, entry.field):
-            held |= _comparable(value) in emails
-    return held
+            if any(rule.matches(value, email, rules.region) for email in emails):
+                return True
+    return False
 
 
 _SPACES = re.compile(r"\s+")
