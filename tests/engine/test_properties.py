@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,7 @@ class Spec:
     erase_rows: bool
     refs: list[Ref]
     has_phone: bool = False
+    has_key: bool = True  # a table without a primary key is selected by the values that found it
 
 
 @st.composite
@@ -70,7 +72,7 @@ def schemas(draw: st.DrawFn) -> tuple[list[Spec], dict[str, list[dict[str, Any]]
                             draw(st.sampled_from(["keep", "mask_null"]))))
         specs.append(Spec(f"t{i}", i == 0 or draw(st.booleans()), draw(st.sampled_from(["mask_hash", "keep"])),
                           draw(st.sampled_from(STRATEGIES)), draw(st.booleans()) and i > 0, refs,
-                          draw(st.booleans())))
+                          draw(st.booleans()), i == 0 or draw(st.integers(0, 3)) > 0))
     data: dict[str, list[dict[str, Any]]] = {}
     sizes = [draw(st.integers(0, 6)) for _ in specs]
     for i, spec in enumerate(specs):
@@ -92,7 +94,7 @@ def schemas(draw: st.DrawFn) -> tuple[list[Spec], dict[str, list[dict[str, Any]]
 def datamap_text(specs: list[Spec], url: str) -> str:
     collections = []
     for spec in specs:
-        fields: list[dict[str, Any]] = [{"name": "id", "primary_key": True},
+        fields: list[dict[str, Any]] = [{"name": "id", "primary_key": spec.has_key},
                                         {"name": "data", "categories": ["user.content"], "erase": spec.data_erase}]
         if spec.has_email:
             fields.append({"name": "email", "categories": ["user.contact.email"], "identity": "email",
@@ -119,7 +121,8 @@ def build(url: str, specs: list[Spec], data: dict[str, list[dict[str, Any]]]) ->
     old.drop_all(engine)
     meta = sa.MetaData()
     for spec in specs:
-        columns = [sa.Column("id", sa.Integer, primary_key=True), sa.Column("data", sa.String(100))]
+        columns = [sa.Column("id", sa.Integer, primary_key=spec.has_key, autoincrement=False),
+                   sa.Column("data", sa.String(100))]
         if spec.has_email:
             columns.append(sa.Column("email", sa.String(100)))
         if spec.has_phone:
@@ -238,8 +241,10 @@ def make_engine(specs: list[Spec], url: str, journal: Path, kill_at: int | None 
 
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]}
-#: every example on SQLite; fewer on the servers, where each example rebuilds real tables
-EXAMPLES = {"sqlite": 60, "postgresql": 12, "mysql": 12}
+#: about a thousand cases in CI (more on SQLite; the servers rebuild real tables each time);
+#: ``bench/properties.py`` runs the same tests with CUSTOS_PROPERTY_SCALE=20 as a long run
+SCALE = max(1, int(os.environ.get("CUSTOS_PROPERTY_SCALE", "1")))
+EXAMPLES = {"sqlite": 300 * SCALE, "postgresql": 60 * SCALE, "mysql": 60 * SCALE}
 
 
 @pytest.fixture
