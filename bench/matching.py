@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import random
-import warnings
 import statistics
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
