@@ -51,11 +51,12 @@ class TestAgent:
     client: TestClient
     clock: Clock
     token: str = ""
+    version: str = "0.9.4"
 
     def envelope(self, **claims: Any) -> dict[str, Any]:
         issued = self.clock()
         return {"agent-id": self.id, "business-id": BUSINESS, "issued-at": issued.isoformat(),
-                "expires-at": (issued + timedelta(minutes=10)).isoformat(), "drp.version": "0.9.4", **claims}
+                "expires-at": (issued + timedelta(minutes=10)).isoformat(), "drp.version": self.version, **claims}
 
     def signed(self, message: dict[str, Any], key: SigningKey | None = None) -> bytes:
         return sign(key or self.key, message)

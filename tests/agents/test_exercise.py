@@ -37,10 +37,14 @@ def test_pairing_returns_a_token_that_the_agent_endpoint_accepts(harness: Harnes
 
 def test_discovery_document(harness: Harness) -> None:
     body = harness.client.get("/.well-known/data-rights.json").json()
-    assert body["version"] == "0.9.4" and body["id"] == BUSINESS
-    assert set(body["actions"]) == {"sale:opt_out", "sale:opt_in", "deletion", "access", "access:categories",
-                                    "access:specific"}
+    assert body["version"] == "1.0" and body["versions"] == ["0.9.4", "1.0"] and body["id"] == BUSINESS
+    # what 0.9.4 agents (underscores) and 1.0 agents (hyphens) look for
+    assert set(body["actions"]) == {"sale:opt_out", "sale:opt_in", "sale:opt-out", "sale:opt-in", "deletion",
+                                    "access", "access:categories", "access:specific"}
     assert body["api_base"] == "http://testserver"
+    # every key of the directory schema, null where nothing is configured
+    for key in ("logo", "web_url", "privacy_policy_url", "technical_contact", "business_contact"):
+        assert key in body
 
 
 def test_opt_out_needs_no_verification_and_is_fulfilled(harness: Harness) -> None:
@@ -145,7 +149,7 @@ def test_revocation(harness: Harness) -> None:
     assert custos_request(harness, request_id).status == "cancelled"
     harness.clock.advance(seconds=1)
     again = harness.agent.revoke(request_id, reason="twice")
-    assert again.status_code == 409 and again.json()["code"] == "409"
+    assert again.status_code == 200 and again.json()["status"] == "revoked"  # idempotent, not a conflict
 
 
 def test_revoking_a_running_request_is_a_conflict(harness: Harness) -> None:

@@ -38,7 +38,9 @@ from custos.service.errors import InvalidRequestError
 from custos.service.verification import POINTS
 from custos.store import Job, Request, RequestResult
 
-DRP_VERSION = "0.9.4"
+DRP_VERSION = "1.0"
+#: versions spoken: 1.0 states that nothing changed since 0.9.4 but the hyphenated action names
+VERSIONS = ("0.9.4", "1.0")
 EXERCISES: dict[str, str] = {
     "sale:opt_out": RequestType.OPT_OUT_SALE_SHARING.value,
     "sale:opt_in": RequestType.OPT_IN_SALE_SHARING.value,
@@ -47,8 +49,17 @@ EXERCISES: dict[str, str] = {
     "access:categories": RequestType.CATEGORIES.value,
     "access:specific": RequestType.ACCESS.value,
 }
-# Spellings of earlier drafts, still sent by the reference agent.
+# 1.0 spells the sale actions with hyphens; 0.9.4's list of actions uses underscores while its
+# own examples use hyphens. Both are taken; requests are stored under one name.
 ALIASES = {"sale:opt-out": "sale:opt_out", "sale:opt-in": "sale:opt_in"}
+SPELLINGS = {"0.9.4": list(EXERCISES), "1.0": [{v: k for k, v in ALIASES.items()}.get(e, e) for e in EXERCISES]}
+
+
+def supported_version(version: object) -> bool:
+    """``0.9.x`` and ``1.x`` (1.0 and its revisions change nothing a request carries)."""
+    if not isinstance(version, str) or len(version) > 20:
+        return False
+    return version.startswith("0.9") or version == "1" or version.startswith("1.")
 REGIMES = ("ccpa", "voluntary")
 # The consent purposes an opt-in to sale grants (custos.consent.purposes.OPT_OUT_RIGHTS).
 OPT_IN_PURPOSES = ("sale", "sharing")
@@ -72,8 +83,9 @@ class Exercise:
 def read(message: dict[str, Any]) -> Exercise:
     """The exercise of ``message``; ``ExerciseError`` saying what is wrong."""
     version = message.get("drp.version")
-    if version is not None and (not isinstance(version, str) or not version.startswith("0.9")):
-        raise ExerciseError(f"drp.version {str(version)[:20]!r} is not supported; this endpoint speaks {DRP_VERSION}")
+    if version is not None and not supported_version(version):
+        raise ExerciseError(f"drp.version {str(version)[:20]!r} is not supported; this endpoint speaks "
+                            f"{' and '.join(VERSIONS)}")
     exercise = message.get("exercise")
     exercise = ALIASES.get(exercise, exercise) if isinstance(exercise, str) else exercise
     if exercise not in EXERCISES:

@@ -184,7 +184,12 @@ async def revoke(request_id: str, http: Request) -> Response:
         reason = admitted.claims.get("reason")
         if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
             return problem(400, "reason is a string of at most 2000 characters")
-        await run_in_threadpool(remember, service, admitted)
+        current = await run_in_threadpool(status_of, service, record)
+        if current.get("status") == "revoked":
+            # revoking is idempotent: a repeated revoke (the same signed bytes, since the body
+            # is only a reason) answers the request's status; a body carries no issued-at, so
+            # replay protection has nothing to key on here, and a replay changes nothing
+            return JSONResponse(current)
         await run_in_threadpool(_revoke, service, admitted, record, reason)
     except Refused:
         return forbidden()
@@ -214,15 +219,15 @@ def discovery(http: Request) -> dict[str, Any]:
     fields of §3.05.2 (the reference agent and earlier agents read this document)."""
     service, state = _service(http), _state(http)
     business = state.business
-    actions = list(exercise.EXERCISES)
+    # both spellings of the sale actions: 0.9.4 agents look for underscores, 1.0 agents for hyphens
+    actions = list(dict.fromkeys(exercise.SPELLINGS["0.9.4"] + exercise.SPELLINGS["1.0"]))
     document: dict[str, Any] = {
-        "version": exercise.DRP_VERSION, "api_base": service.link(""), "actions": actions,
-        "user_relationships": [], "id": registry.business_id(service, business),
+        "version": exercise.DRP_VERSION, "versions": list(exercise.VERSIONS), "api_base": service.link(""),
+        "actions": actions, "user_relationships": [], "id": registry.business_id(service, business),
         "name": service.datamap.organization.name, "supported_actions": actions,
         "supported_verifications": business.supported_verifications,
     }
+    # every key the directory schema names, null where the business configured nothing
     for key in ("logo", "web_url", "privacy_policy_url", "technical_contact", "business_contact"):
-        value = getattr(business, key)
-        if value:
-            document[key] = value
+        document[key] = getattr(business, key) or None
     return document

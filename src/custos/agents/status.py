@@ -32,8 +32,8 @@ ACCESS_TYPES = frozenset({"access", "portability", "categories"})
 
 
 def instant(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC, as the status schema carries times."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if moment else None
+    """RFC 3339 in UTC with a numeric offset (``+00:00``), which every ISO 8601 parser reads."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
 
 
 def status_of(service: Service, agent_request: AgentRequest) -> dict[str, Any]:
