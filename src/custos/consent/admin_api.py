@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from custos.consent import proof, webhooks
 from custos.consent.api import ConsentDep
 from custos.consent.models import WebhookDelivery, WebhookEndpoint
 from custos.consent.schemas import SUBJECT_PATTERN, DeliveryPublic, WebhookCreate, WebhookPublic
 from custos.service.api.deps import ReadAudit, WriteRequests, require
-from custos.service.api.schemas import ErrorBody
+from custos.service.api.schemas import MAX_ID, ErrorBody
 from custos.service.auth import Principal
 from custos.service.errors import InvalidRequestError, NotFoundError
 
@@ -88,7 +88,9 @@ def list_deliveries(
 
 
 @router.post("/webhooks/deliveries/{delivery_id}/retry", status_code=202, responses=ERRORS)
-def retry_delivery(delivery_id: int, consent: ConsentDep, principal: WriteRequests) -> dict[str, str]:
+def retry_delivery(
+    delivery_id: Annotated[int, Path(ge=1, le=MAX_ID)], consent: ConsentDep, principal: WriteRequests
+) -> dict[str, str]:
     """Send a failed delivery again, now."""
     if not webhooks.retry(consent, delivery_id, actor=principal.name):
         raise NotFoundError("no undelivered delivery has that id")

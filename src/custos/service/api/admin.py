@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Response
 from custos.service import audit, decisions, jobs, workflow
 from custos.service.api.deps import ReadAudit, ReadRequests, ServiceDep, WriteRequests
 from custos.service.api.schemas import (
+    MAX_ID,
     AuditEntryPublic,
     ChainStatus,
     Denial,
@@ -113,7 +114,7 @@ def retry(request_id: UUID, service: ServiceDep, principal: WriteRequests) -> Qu
 def audit_log(
     service: ServiceDep,
     _: ReadAudit,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     request_id: Annotated[UUID | None, Query()] = None,
 ) -> list[AuditEntryPublic]:

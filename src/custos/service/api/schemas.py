@@ -13,6 +13,11 @@ from custos.rules import RequestType
 Text = Field(min_length=1, max_length=2000)
 
 
+#: the largest identifier a path or query may name: a signed 64-bit integer, what every
+#: control-plane database stores (a larger one is a 422, never a database error)
+MAX_ID = 2**63 - 1
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
