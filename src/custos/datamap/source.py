@@ -102,6 +102,9 @@ def _make_loader(file: str) -> type[yaml.SafeLoader]:
 
 
 MAX_DATAMAP_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+#: longer than any name, URL or description; also below Python's 4,300-digit integer limit
+MAX_SCALAR = 4000
 
 
 def read_yaml(text: str, *, file: str) -> SourceMap:
@@ -111,14 +114,22 @@ def read_yaml(text: str, *, file: str) -> SourceMap:
     try:
         # Aliases are refused outright: a data map never needs them and they allow
         # exponential "billion laughs" expansion.
+        depth = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            mark = event.start_mark
+            line = mark.line + 1 if mark else None
             if isinstance(event, yaml.AliasEvent):
-                mark = event.start_mark
-                raise DataMapError(
-                    "YAML aliases (*name) are not allowed in a data map",
-                    file=file,
-                    line=mark.line + 1 if mark else None,
-                )
+                raise DataMapError("YAML aliases (*name) are not allowed in a data map", file=file, line=line)
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise DataMapError(f"nested more than {MAX_DEPTH} levels deep; a data map never is",
+                                       file=file, line=line)
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                depth -= 1
+            elif isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_SCALAR:
+                raise DataMapError(f"a value of {len(event.value):,} characters; at most {MAX_SCALAR:,} are taken",
+                                   file=file, line=line)
         data = yaml.load(text, Loader=_make_loader(file))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -129,6 +140,8 @@ def read_yaml(text: str, *, file: str) -> SourceMap:
         ) from None
     except yaml.YAMLError as exc:
         raise DataMapError(f"not valid YAML: {exc}", file=file) from None
+    except (ValueError, RecursionError) as exc:  # a number too long to convert, and the like
+        raise DataMapError(f"not a value a data map can hold: {str(exc)[:200]}", file=file) from None
     if data is None:
         raise DataMapError("the file is empty; expected a mapping with organization, systems, datasets", file=file)
     if not isinstance(data, SourceMap):
@@ -151,7 +164,13 @@ def read_sources(path: Path) -> list[SourceMap]:
     sources = []
     for file in files:
         try:
-            text = file.read_text(encoding="utf-8")
+            if not file.is_file():
+                raise DataMapError("not a regular file", file=str(file))
+            with file.open("rb") as handle:  # bounded: /dev/zero or a huge file never hangs the read
+                raw = handle.read(MAX_DATAMAP_BYTES + 1)
+            if len(raw) > MAX_DATAMAP_BYTES:
+                raise DataMapError("file is larger than 16 MiB; a data map is never that large", file=str(file))
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise DataMapError(f"not UTF-8 text ({exc.reason})", file=str(file)) from None
         except OSError as exc:
