@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     )
     near_due_days: int = Field(5, ge=0, le=60, description="days before the due date a request shows as near")
     job_attempts: int = Field(3, ge=1, le=20, description="attempts of a failing job before it is marked failed")
+    job_lease_seconds: int = Field(
+        60, ge=5, le=3600, description="how long a running job stays its worker's without a heartbeat; a job "
+                                       "whose worker died runs again once this has passed"
+    )
     agents_file: str = Field(
         "", description="YAML or TOML file listing the authorized agents (DRP) the company trusts; "
                         "empty: agents are managed in the admin console only"

@@ -220,6 +220,10 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: a running job is its worker's until then; the worker renews it while it works, and a
+    #: job whose lease ran out (its process died) is due again
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    worker: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class AuditEntry(Base):

@@ -10,6 +10,9 @@ worker``); ``JobRunner`` runs it in a background thread of ``custos serve``.
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -57,19 +60,72 @@ def handlers() -> dict[str, Handler]:
     return {"execute": execute, "callback": send_callback}
 
 
+WORKER = f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+def _lease(service: Service) -> timedelta:
+    return timedelta(seconds=service.settings.job_lease_seconds)
+
+
+def _due(moment: Any) -> sa.ColumnElement[bool]:
+    """Queued and due, or running under a lease that ran out (its worker died)."""
+    return sa.or_(sa.and_(Job.status == "queued", Job.run_after <= moment),
+                  sa.and_(Job.status == "running", Job.lease_until.is_not(None), Job.lease_until < moment))
+
+
 def claim(service: Service) -> Job | None:
-    """Take the oldest due job, marking it running; ``None`` when nothing is due."""
+    """Take the oldest due job under a lease, marking it running; ``None`` when nothing is due.
+
+    A running job whose lease has lapsed is taken again: its worker died (``kill -9``, a
+    crash, a lost machine). It counts as an attempt, and an erasure resumes from its journal.
+    """
+    moment = service.clock()
     with service.plane.write() as session:
         job = session.scalars(
-            sa.select(Job).where(Job.status == "queued", Job.run_after <= service.clock())
-            .order_by(Job.id).limit(1).with_for_update(skip_locked=True)
+            sa.select(Job).where(_due(moment)).order_by(Job.id).limit(1).with_for_update(skip_locked=True)
         ).first()
         if job is None:
             return None
+        if job.status == "running":
+            audit.append(session, "job.reclaimed", actor="system", request_id=job.request_id,
+                         detail={"job": job.id, "kind": job.kind, "worker": job.worker,
+                                 "lease_until": job.lease_until.isoformat() if job.lease_until else None})
+            if job.attempts >= job.max_attempts:
+                job.max_attempts = job.attempts + 1  # a death is not the job's failure: one more try
         job.status = "running"
         job.attempts += 1
-        job.updated_at = service.clock()
+        job.updated_at = moment
+        job.lease_until = moment + _lease(service)
+        job.worker = WORKER
         return job
+
+
+class Heartbeat:
+    """Renews a running job's lease every third of its length until the work ends."""
+
+    def __init__(self, service: Service, job_id: int) -> None:
+        self.service, self.job_id = service, job_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"custos-job-{job_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        interval = self.service.settings.job_lease_seconds / 3
+        while not self._stop.wait(interval):
+            try:
+                with self.service.plane.write() as session:
+                    session.execute(sa.update(Job).where(Job.id == self.job_id, Job.status == "running",
+                                                         Job.worker == WORKER)
+                                    .values(lease_until=self.service.clock() + _lease(self.service)))
+            except Exception as exc:  # a missed beat only shortens the lease; the work goes on
+                log.warning("could not renew the lease of job %s: %s", self.job_id, exc)
 
 
 def run_pending(service: Service, limit: int | None = None) -> int:
@@ -82,7 +138,8 @@ def run_pending(service: Service, limit: int | None = None) -> int:
             break
         ran += 1
         try:
-            table[job.kind](service, job)
+            with Heartbeat(service, job.id):
+                table[job.kind](service, job)
         except Exception as exc:  # a job's failure must be recorded, whatever it was
             log.warning("job %s (%s) failed: %s", job.id, job.kind, exc)
             _failed(service, job, f"{type(exc).__name__}: {exc}")
@@ -90,7 +147,7 @@ def run_pending(service: Service, limit: int | None = None) -> int:
             with service.plane.write() as session:
                 stored = session.get(Job, job.id)
                 assert stored is not None
-                stored.status, stored.updated_at = "done", service.clock()
+                stored.status, stored.updated_at, stored.lease_until = "done", service.clock(), None
     return ran
 
 
@@ -102,6 +159,7 @@ def _failed(service: Service, job: Job, error: str) -> None:
         assert stored is not None
         stored.last_error = error[:2000]
         stored.updated_at = service.clock()
+        stored.lease_until = None
         if stored.attempts < stored.max_attempts:
             stored.status = "queued"
             stored.run_after = service.clock() + timedelta(seconds=2 ** stored.attempts)
@@ -125,10 +183,27 @@ def retry(service: Service, request_id: str, *, actor: str) -> None:
 
     with service.plane.write() as session:
         request = load(session, request_id)
+        if request.status == "in_progress" and stuck(session, service, request_id):
+            # its worker died: the lapsed job is closed and the request runs again at once
+            for job in stuck(session, service, request_id):
+                job.status, job.lease_until, job.updated_at = "failed", None, service.clock()
+                job.last_error = "its worker stopped before it finished; retried by an operator"
+            audit.append(session, "job.retry_stuck", actor=actor, request_id=request_id, detail={})
+            enqueue(session, service, "execute", request.id, {"retry": True})
+            return
         if request.status != "failed":
-            raise ConflictError(f"only a failed request can be retried; this one is {request.status}")
+            raise ConflictError(f"only a failed or stuck request can be retried; this one is {request.status}")
         transition(session, service, request, "in_progress", actor=actor, retry=True)
         enqueue(session, service, "execute", request.id, {"retry": True})
+
+
+def stuck(session: Session, service: Service, request_id: str | None = None) -> list[Job]:
+    """Running jobs whose lease ran out: their worker died and nobody has taken them again yet."""
+    query = sa.select(Job).where(Job.status == "running", Job.lease_until.is_not(None),
+                                 Job.lease_until < service.clock())
+    if request_id is not None:
+        query = query.where(Job.request_id == request_id)
+    return list(session.scalars(query.order_by(Job.id)))
 
 
 class JobRunner(Poller):

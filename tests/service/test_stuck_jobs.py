@@ -1,0 +1,100 @@
+"""A job whose process dies is never stuck: its lease runs out, it runs again, and the request
+is answered. Tested with a real ``kill -9`` of a worker process on SQLite and PostgreSQL
+control planes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from custos.store import Job, Request
+from tests import shop
+from tests.service.conftest import Harness
+from tests.service.test_lifecycle import ALICE_POINTS, DECLARATION, WRITE
+
+
+def _worker_that_hangs(settings: dict[str, Any], ready: str) -> None:
+    """A worker process that takes the job and then hangs inside it, until it is killed."""
+    from custos.config import get_settings
+    from custos.service import create_app, execution
+    from custos.service.jobs import run_pending
+
+    def hang(service: Any, job: Any) -> None:
+        Path(ready).write_text(str(job.id))
+        time.sleep(3600)
+
+    execution.execute = hang  # type: ignore[assignment]
+    app = create_app(get_settings(**settings), run_jobs=False, migrate=False)
+    run_pending(app.state.service)
+
+
+def approved_erasure(harness: Harness) -> str:
+    receipt = harness.submit(type="erasure", email=shop.ALICE)
+    harness.verify(receipt, shop.ALICE, data_points=ALICE_POINTS, declaration=DECLARATION)
+    approved = harness.client.post(f"/v1/admin/requests/{receipt['id']}/approve", headers=harness.key(*WRITE))
+    assert approved.json()["status"] == "in_progress"
+    return str(receipt["id"])
+
+
+def kill_a_worker_mid_job(harness: Harness, tmp_path: Path) -> int:
+    settings = harness.service.settings
+    values = {"database_url": settings.database_url, "datamap": str(settings.datamap),
+              "state_dir": settings.state_dir, "outbox_dir": settings.outbox_dir,
+              "public_url": settings.public_url, "secret_key": settings.secret_key}
+    ready = tmp_path / "ready"
+    process = multiprocessing.get_context("spawn").Process(target=_worker_that_hangs, args=(values, str(ready)))
+    process.start()
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline and process.is_alive():
+        time.sleep(0.05)
+    assert ready.exists(), "the worker never took the job"
+    assert process.pid is not None
+    os.kill(process.pid, signal.SIGKILL)
+    process.join(10)
+    return int(ready.read_text())
+
+
+def test_a_job_whose_worker_was_killed_runs_again_after_its_lease(any_harness: Harness, tmp_path: Path) -> None:
+    harness = any_harness
+    request_id = approved_erasure(harness)
+    job_id = kill_a_worker_mid_job(harness, tmp_path)
+    with harness.service.plane.read() as session:
+        job = session.get(Job, job_id)
+        assert job is not None and job.status == "running" and job.lease_until is not None
+        lease_until = job.lease_until
+    # within the lease nobody takes it: the worker might only be slow
+    harness.clock.now = datetime.now(UTC)
+    assert harness.run_jobs() == 0
+    # once the lease has run out it is due again, and the erasure is done
+    harness.clock.now = lease_until + timedelta(seconds=1)
+    assert harness.run_jobs() == 1
+    detail = harness.client.get(f"/v1/admin/requests/{request_id}", headers=harness.key(*WRITE)).json()
+    assert detail["status"] == "completed"
+    entries = harness.client.get("/v1/admin/audit", params={"request_id": request_id},
+                                 headers=harness.key("audit:read")).json()
+    assert "job.reclaimed" in [e["action"] for e in entries]
+
+
+def test_an_operator_can_retry_a_stuck_request(any_harness: Harness, tmp_path: Path) -> None:
+    harness = any_harness
+    request_id = approved_erasure(harness)
+    job_id = kill_a_worker_mid_job(harness, tmp_path)
+    with harness.service.plane.read() as session:
+        job = session.get(Job, job_id)
+        assert job is not None and job.lease_until is not None
+        harness.clock.now = job.lease_until + timedelta(seconds=1)
+    answer = harness.client.post(f"/v1/admin/requests/{request_id}/retry", headers=harness.key(*WRITE))
+    assert answer.status_code == 200, answer.text  # it answered 409 "only a failed request" before
+    assert harness.run_jobs() == 1
+    with harness.service.plane.read() as session:
+        request = session.get(Request, request_id)
+        assert request is not None and request.status == "completed"
+        jobs = session.scalars(sa.select(Job).where(Job.request_id == request_id).order_by(Job.id)).all()
+        assert [j.status for j in jobs] == ["failed", "done"]
