@@ -90,6 +90,8 @@ def test_an_operator_can_retry_a_stuck_request(any_harness: Harness, tmp_path: P
         job = session.get(Job, job_id)
         assert job is not None and job.lease_until is not None
         harness.clock.now = job.lease_until + timedelta(seconds=1)
+    queue = harness.client.get("/v1/admin/requests", headers=harness.key(*WRITE)).json()
+    assert [item["stuck"] for item in queue if item["id"] == request_id] == [True]  # the operator sees it
     answer = harness.client.post(f"/v1/admin/requests/{request_id}/retry", headers=harness.key(*WRITE))
     assert answer.status_code == 200, answer.text  # it answered 409 "only a failed request" before
     assert harness.run_jobs() == 1

@@ -30,12 +30,13 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 404, 409, 422)}
 
 
-def queue_item(service: Service, request: Request) -> QueueItem:
+def queue_item(service: Service, request: Request, stuck: set[str | None] | None = None) -> QueueItem:
     return QueueItem(
         id=request.id, type=request.type, jurisdiction=request.jurisdiction, status=request.status,
         source=request.source, extended=request.extended, needs_approval=request.needs_approval,
         received_at=request.received_at, due_at=request.due_at,
-        late=workflow.is_late(service, request), near=workflow.is_near(service, request))
+        late=workflow.is_late(service, request), near=workflow.is_near(service, request),
+        stuck=request.id in (stuck or set()))
 
 
 @router.get("/requests", response_model=list[QueueItem], responses=ERRORS)
@@ -54,7 +55,8 @@ def list_requests(
         query = query.where(Request.status.in_(sorted(workflow.OPEN)))
     query = query.order_by(Request.due_at.is_(None), Request.due_at, Request.received_at).limit(limit)
     with service.plane.read() as session:
-        return [queue_item(service, r) for r in session.scalars(query)]
+        stuck = {j.request_id for j in jobs.stuck(session, service)}
+        return [queue_item(service, r, stuck) for r in session.scalars(query)]
 
 
 @router.get("/requests/{request_id}", response_model=RequestDetail, responses=ERRORS)
@@ -62,7 +64,7 @@ def read_request(request_id: UUID, service: ServiceDep, principal: ReadRequests)
     """A request with its history (audit entries) and per-collection results."""
     with service.plane.read() as session:
         request = workflow.load(session, str(request_id))
-        item = queue_item(service, request)
+        item = queue_item(service, request, {j.request_id for j in jobs.stuck(session, service, request.id)})
         history = [AuditEntryPublic.model_validate(e, from_attributes=True)
                    for e in audit.history(session, request.id)]
         stored = session.scalars(sa.select(RequestResult).where(RequestResult.request_id == request.id)

@@ -125,6 +125,7 @@ class QueueItem(BaseModel):
     due_at: datetime | None
     late: bool
     near: bool
+    stuck: bool = False  # its job's worker stopped before it finished (the lease ran out)
 
 
 class ResultPublic(BaseModel):

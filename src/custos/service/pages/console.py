@@ -85,8 +85,9 @@ def queue(request: Request, service: ServiceDep) -> Response:
     with service.plane.read() as session:
         rows = [(r, workflow.is_late(service, r), workflow.is_near(service, r), workflow.label(r))
                 for r in session.scalars(query)]
+        stuck = {j.request_id for j in jobs.stuck(session, service)}
     rows.sort(key=lambda row: row[0].status not in workflow.OPEN)
-    return render(request, "console_queue.html.j2", principal=principal, rows=rows,
+    return render(request, "console_queue.html.j2", principal=principal, rows=rows, stuck=stuck,
                   csrf_token=_token(service, principal))
 
 
@@ -123,9 +124,10 @@ def _detail(request: Request, service: Service, principal: Principal, request_id
         history = audit.history(session, request_id)
         results: list[Any] = list(session.scalars(sa.select(RequestResult)
                                                   .where(RequestResult.request_id == request_id)))
+        stuck = bool(jobs.stuck(session, service, request_id))
     return render(request, "console_request.html.j2", status, principal=principal, stored=stored,
                   label=workflow.label(stored), history=history, results=results, error=error,
-                  late=workflow.is_late(service, stored), near=workflow.is_near(service, stored),
+                  late=workflow.is_late(service, stored), near=workflow.is_near(service, stored), stuck=stuck,
                   exceptions=list(service.datamap.exceptions), can_write=principal.can("requests:write"),
                   csrf_token=_token(service, principal))
 
