@@ -51,6 +51,11 @@ from custos.store import Identity, Request, VerificationAttempt
 CODE_DIGITS = 6
 CODE_LIFETIME = timedelta(minutes=15)
 CODE_ATTEMPTS = 5
+#: new codes a request may ask for in an hour, and codes one address receives in an hour over
+#: all its requests; and wrong guesses a request may make over all its codes
+CODE_REISSUES_PER_HOUR = 3
+CODES_PER_ADDRESS_PER_HOUR = 6
+GUESSES_PER_REQUEST = 10
 POINTS = {VerificationLevel.NONE: 0, VerificationLevel.TWO_POINTS: 2, VerificationLevel.THREE_POINTS_SIGNED: 3}
 SPECIFIC_PIECES = frozenset({RequestType.ACCESS, RequestType.PORTABILITY})
 
@@ -97,9 +102,34 @@ def resend_code(service: Service, request_id: str) -> None:
         email = email_of(service, request)
         if email is None:
             raise ConflictError("this request has no email address to send a code to")
+        _bound_reissue(session, service, request)
         code = issue_code(session, service, request)
         mail = code_mail(service, request, email, code)
     send(service, [mail])
+
+
+def _bound_reissue(session: Session, service: Service, request: Request) -> None:
+    """Refuse a new code past the bounds: a request cannot buy unlimited guesses with re-issues,
+    and one address cannot be sent unlimited mail through many requests."""
+    since = service.clock() - timedelta(hours=1)
+    codes = VerificationAttempt.method == "email_code"
+    recent = session.scalar(sa.select(sa.func.count()).select_from(VerificationAttempt).where(
+        codes, VerificationAttempt.request_id == request.id, VerificationAttempt.created_at >= since)) or 0
+    if recent > CODE_REISSUES_PER_HOUR:  # the first code, sent at intake, is not a re-issue
+        raise RateLimitedError("too many new codes for this request; try again in an hour")
+    guesses = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(VerificationAttempt.attempts), 0)).where(
+        codes, VerificationAttempt.request_id == request.id)) or 0
+    if guesses >= GUESSES_PER_REQUEST:
+        raise RateLimitedError("too many wrong codes for this request; make a new request")
+    address = next((i.value_hmac for i in request.identities if i.kind == "email"), None)
+    if address is not None:
+        sent = session.scalar(
+            sa.select(sa.func.count()).select_from(VerificationAttempt)
+            .join(Identity, Identity.request_id == VerificationAttempt.request_id)
+            .where(codes, Identity.kind == "email", Identity.value_hmac == address,
+                   VerificationAttempt.created_at >= since)) or 0
+        if sent >= CODES_PER_ADDRESS_PER_HOUR:
+            raise RateLimitedError("too many codes sent to this address; try again in an hour")
 
 
 def submit(
