@@ -121,6 +121,25 @@ def receiver() -> Iterator[tuple[str, type[_Receiver]]]:
         thread.join(5)
 
 
+@pytest.fixture
+def loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The company lists its own receiver inside the network (here: loopback)."""
+    monkeypatch.setenv("CUSTOS_OUTBOUND_HOSTS", "127.0.0.1")
+
+
+def test_a_webhook_at_a_private_address_is_refused_unless_listed(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    admin = harness.key("users:write", "audit:read", "requests:write")
+    for url in ("http://127.0.0.1:9/x", "http://localhost/x", "http://10.0.0.7/x", "http://[::1]/x",
+                "http://169.254.169.254/latest/meta-data"):
+        answer = harness.client.post("/v1/admin/consent/webhooks", headers=admin, json={"url": url})
+        assert answer.status_code == 422 and "private" in answer.text, url
+    monkeypatch.setenv("CUSTOS_OUTBOUND_HOSTS", "127.0.0.1")
+    assert harness.client.post("/v1/admin/consent/webhooks", headers=admin,
+                               json={"url": "http://127.0.0.1:9/x"}).status_code == 201
+
+
+@pytest.mark.usefixtures("loopback_allowed")
 def test_live_receiver_on_loopback_gets_signed_deliveries_and_retries(
         harness: Harness, receiver: tuple[str, type[_Receiver]]) -> None:
     url, handler = receiver
@@ -149,6 +168,7 @@ def test_live_receiver_on_loopback_gets_signed_deliveries_and_retries(
     assert handler.received[0][1] == body  # the retry sends the same event, re-signed
 
 
+@pytest.mark.usefixtures("loopback_allowed")
 def test_live_receiver_that_is_gone_fails_the_attempt(harness: Harness) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
@@ -161,6 +181,7 @@ def test_live_receiver_that_is_gone_fails_the_attempt(harness: Harness) -> None:
     assert log["status"] == "pending" and log["attempts"] == 1 and "ConnectError" in (log["last_error"] or "")
 
 
+@pytest.mark.usefixtures("loopback_allowed")
 def test_two_pollers_deliver_each_event_once(harness: Harness, receiver: tuple[str, type[_Receiver]]) -> None:
     """Two server processes poll the same store: each delivery is claimed by one of them."""
     from custos.consent.context import Consent

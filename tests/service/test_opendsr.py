@@ -96,3 +96,12 @@ def test_bad_requests_are_refused(harness: Harness) -> None:
     other = {"Authorization": f"Bearer {create_api_key(harness.service, 'another controller', ['opendsr'])}"}
     assert harness.client.get(f"/v1/opencompliance_requests/{twice['subject_request_id']}",
                               headers=other).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/cb", "http://localhost/cb", "http://192.168.1.4/cb",
+                                 "http://[::1]/cb", "http://169.254.169.254/latest/meta-data"])
+def test_a_status_callback_to_a_private_address_is_refused_at_intake(harness: Harness, url: str) -> None:
+    """Custos posted status callbacks to any URL, loopback included (server-side request forgery)."""
+    answer = harness.client.post("/v1/opengdpr_requests", json=body(status_callback_urls=[url]),
+                                 headers=harness.key("opendsr"))
+    assert answer.status_code == 422 and "private" in answer.text

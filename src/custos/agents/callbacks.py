@@ -14,14 +14,11 @@ and ``CallbackRunner`` runs it in a background thread of the service.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
-import socket
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
@@ -31,6 +28,7 @@ from custos.agents.status import FINAL, status_of
 from custos.service import audit
 from custos.service.context import Service
 from custos.service.leases import claim_due
+from custos.service.outbound import literal_address, resolution_refusal, url_refusal
 from custos.service.polling import Poller
 
 log = logging.getLogger("custos.agents.callbacks")
@@ -43,67 +41,23 @@ TIMEOUT_SECONDS = 10.0
 
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(rf"^(\*\.)?{_LABEL}(\.{_LABEL})*$")
-_LOCAL_NAMES = ("localhost", "localhost.localdomain")
 
 
 def valid_host_pattern(pattern: str) -> bool:
     """Whether ``pattern`` is a host name, ``*.`` and a domain, or an IP address."""
-    if _literal(pattern) is not None:
+    if literal_address(pattern) is not None:
         return True
     return len(pattern) <= 253 and bool(_HOST.match(pattern))
 
 
-def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
-
-
-def _listed(host: str, patterns: Sequence[str]) -> bool:
-    return any(host == p or (p.startswith("*.") and host.endswith(p[1:])) for p in patterns)
-
-
-def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    mapped = getattr(address, "ipv4_mapped", None)
-    address = mapped or address
-    return address.is_global and not address.is_multicast
-
-
 def callback_refusal(hosts: Sequence[str], url: str) -> str | None:
     """Why ``url`` may not receive an agent's callbacks given its ``hosts``, or ``None``."""
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    if not host:
-        return "status_callback names no host"
-    if _listed(host, hosts):
-        return None
-    if hosts:
-        return f"status_callback host {host[:100]} is not one of the callback hosts listed for this agent"
-    literal = _literal(host)
-    if (literal is not None and not _public(literal)) or host in _LOCAL_NAMES or host.endswith(".localhost"):
-        return "status_callback names a loopback or private address; list the host for this agent to allow it"
-    return None
+    return url_refusal(url, hosts, what="status_callback")
 
 
 def _resolution_refusal(hosts: Sequence[str], url: str) -> str | None:
     """``callback_refusal``, and then the addresses the host resolves to now."""
-    refusal = callback_refusal(hosts, url)
-    if refusal is not None:
-        return refusal
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().rstrip(".")
-    if _listed(host, hosts) or _literal(host) is not None:
-        return None
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except (OSError, ValueError):
-        return None  # the delivery itself fails and is retried
-    for *_, sockaddr in found:
-        address = _literal(str(sockaddr[0]).split("%")[0])
-        if address is not None and not _public(address):
-            return f"refused: {host[:100]} resolves to a non-public address"
-    return None
+    return resolution_refusal(url, hosts, what="status_callback")
 
 
 def backoff(attempts: int) -> timedelta:

@@ -28,6 +28,7 @@ from custos.consent.models import WebhookDelivery, WebhookEndpoint
 from custos.service import audit
 from custos.service.errors import InvalidRequestError
 from custos.service.leases import claim_due
+from custos.service.outbound import resolution_refusal, url_refusal
 
 if TYPE_CHECKING:
     from custos.consent.context import Consent
@@ -60,6 +61,9 @@ def add_endpoint(consent: Consent, url: str, events: list[str], *, actor: str) -
     """Register an endpoint; returns it with its signing secret (shown once)."""
     if not url.startswith(("https://", "http://")):
         raise InvalidRequestError("a webhook URL starts with https:// (or http:// for local receivers)")
+    refusal = url_refusal(url, what="the webhook URL")
+    if refusal is not None:  # a receiver inside the network is listed in CUSTOS_OUTBOUND_HOSTS
+        raise InvalidRequestError(refusal + " (CUSTOS_OUTBOUND_HOSTS)")
     unknown = sorted(set(events) - set(EVENT_TYPES))
     if unknown:
         raise InvalidRequestError(f"unknown event types {', '.join(unknown)}; valid: {', '.join(EVENT_TYPES)}")
@@ -146,8 +150,10 @@ def deliver_due(consent: Consent, client: httpx.Client | None = None) -> int:
             headers = {"Content-Type": "application/json", "User-Agent": "Custos-Webhooks/1",
                        SIGNATURE_HEADER: signature(secret, body, int(time.time()))}
             status: int | None = None
-            error: str | None = None
+            error: str | None = resolution_refusal(url, what="the webhook URL")
             try:
+                if error is not None:
+                    raise httpx.RequestError(error)  # recorded as a failed attempt; nothing is sent
                 answer = http.post(url, content=body, headers=headers)
                 status = answer.status_code
                 if not 200 <= status < 300:

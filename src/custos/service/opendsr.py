@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from custos.service.context import Service
+from custos.service.outbound import resolution_refusal
 from custos.service.workflow import load
 from custos.store import Job, Request
 
@@ -119,6 +120,10 @@ def send_callback(service: Service, job: Job) -> None:
         urls = list(request.callback_urls or [])
     failures = []
     for url in urls:
+        refusal = resolution_refusal(url, what="status_callback_url")
+        if refusal is not None:  # checked again at delivery: the name may point inside the network now
+            failures.append(f"{url}: {refusal}")
+            continue
         payload = encode({**body, "status_callback_url": url})
         try:
             answer = httpx.post(url, content=payload, timeout=10,

@@ -27,6 +27,7 @@ from custos.service.opendsr import (
     signer,
     status_body,
 )
+from custos.service.outbound import url_refusal
 from custos.store import Request as StoredRequest
 
 router = APIRouter(prefix="/v1", tags=["opendsr"])
@@ -78,6 +79,10 @@ def create(body: OpenDsrCreate, raw: bytes, service: Service, controller: str) -
         identities.setdefault(kind, []).append(identity.identity_value)
     if any(len(v) > 1 for v in identities.values()):
         raise InvalidRequestError("give one value per identity type")
+    for url in body.status_callback_urls or []:
+        refusal = url_refusal(url, what="status_callback_url")
+        if refusal is not None:
+            raise InvalidRequestError(f"{refusal} (CUSTOS_OUTBOUND_HOSTS)")
     with service.plane.read() as session:
         if session.scalars(sa.select(StoredRequest.id).where(
                 StoredRequest.external_id == str(body.subject_request_id))).first():
