@@ -78,6 +78,7 @@ def test_access_prints_data_json_or_writes_the_package(shop_map: Path, tmp_path:
         assert {"data.json", "report.html", "csv/shop.customers.csv", "csv/crm.contacts.csv"} <= names
         report = archive.read("report.html").decode()
         assert "Deliver orders" in report and "Parcel carriers" in report
+        assert "Content-Security-Policy" in report and "default-src 'none'" in report  # no script runs
         assert json.loads(archive.read("data.json"))["datasets"] == data["datasets"]
 
 
@@ -155,3 +156,26 @@ def test_an_unknown_identity_type_names_the_declared_ones(shop_map: Path) -> Non
     code, out, err = invoke("access", "--map", str(shop_map), "--id", "nosuch=1")
     assert code != 0 and "declares no identity nosuch" in err and "its identities: " in err
     assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(("args", "env", "expected"), [
+    (("access", "--email", shop.ALICE, "--out", "/proc/no/such.zip"), {}, "cannot use /proc/no/such.zip"),
+    (("access", "--email", shop.ALICE, "--out", "{tmp}"), {}, "Is a directory"),
+    (("demo", "--dir", "/proc/no/such"), {}, "cannot use /proc/no"),
+    (("audit", "verify"), {"CUSTOS_DATABASE_URL": "nope://x"}, "bad database URL"),
+    (("plan", "--email", shop.ALICE), {"CUSTOS_BATCH_SIZE": "0"}, "setting CUSTOS_BATCH_SIZE"),
+    (("erase", "--yes", "--email", shop.ALICE), {"CUSTOS_STATE_DIR": "/proc/no/such"}, "cannot use"),
+    (("audit", "verify"), {"CUSTOS_DATABASE_URL": "sqlite:///{tmp}/none.db"}, "no control-plane database"),
+    (("validate", "/dev/zero"), {}, "not a regular file"),
+])
+def test_bad_input_is_one_line_and_no_traceback(
+        shop_map: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], env: dict[str, str],
+        expected: str) -> None:
+    tmp = str(shop_map.parent)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.replace("{tmp}", tmp))
+    monkeypatch.setenv("CUSTOS_DATAMAP", str(shop_map))
+    code, out, err = invoke(*(a.replace("{tmp}", tmp) for a in args))
+    assert code != 0 and expected in err, (code, out, err)
+    assert "Traceback" not in out + err and len(err.strip().splitlines()) <= 3
+    assert not Path(tmp, "none.db").exists()  # verifying created no database

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
 
 from custos.config import get_settings
 from custos.datamap import DataMap, load_datamap
@@ -41,6 +43,18 @@ def user_errors(function: F) -> F:
             for line in lines[1:]:
                 typer.echo(f"error: {line}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except ValidationError as exc:  # a setting from the environment that is out of range
+            for problem in exc.errors():
+                name = "CUSTOS_" + "_".join(str(p) for p in problem["loc"]).upper()
+                typer.echo(f"error: setting {name}: {problem['msg']} (got {problem.get('input')!r})", err=True)
+            raise typer.Exit(2) from None
+        except OSError as exc:  # a path that cannot be written or read: unwritable, a folder, missing
+            where = f" {exc.filename}" if exc.filename else ""
+            typer.echo(f"error: cannot use{where}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(1) from None
+        except sa_exc.ArgumentError as exc:  # a database URL SQLAlchemy cannot read
+            typer.echo(f"error: bad database URL: {str(exc).splitlines()[0][:200]}", err=True)
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Annotated
 
+import sqlalchemy as sa
 import typer
 
 from custos.cli.options import MapOption, user_errors
 from custos.config import Settings, get_settings
 from custos.datamap import load_datamap
+from custos.errors import CustosError
 
 
 def _settings(map_path: object = None) -> Settings:
@@ -113,7 +116,14 @@ def register(app: typer.Typer) -> None:
         from custos.service import audit
         from custos.store import ControlPlane
 
-        plane = ControlPlane(get_settings().database_url)
+        url = get_settings().database_url
+        parsed = sa.engine.make_url(url)
+        database = parsed.database or ""
+        if parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
+                and not Path(database).exists():
+            # verifying must never create an empty log and call it intact
+            raise CustosError(f"no control-plane database at {database} (CUSTOS_DATABASE_URL); nothing to verify")
+        plane = ControlPlane(url)
         try:
             plane.migrate()
             with plane.read() as session:
