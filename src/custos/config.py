@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     def journal_path(self) -> Path:
         return Path(self.state_dir) / "journal.db"
 
+    @property
+    def audit_checkpoint(self) -> str:
+        """The file outside the database where the audit chain's signed head is kept."""
+        return str(Path(self.state_dir) / "audit-checkpoint.json")
+
     def secret(self) -> bytes:
         """The secret key; in development a random one is kept in the state folder."""
         if self.secret_key.strip().lower() not in _PLACEHOLDERS:

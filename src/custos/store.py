@@ -250,6 +250,9 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(sa.Integer)
     entry_hash: Mapped[str] = mapped_column(sa.String(64))
+    #: HMAC-SHA-256 of seq and hash under the service's secret: a head rewritten to match a cut
+    #: tail does not carry it
+    mac: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class AppendOnlyError(CustosError):
@@ -305,10 +308,15 @@ def insert_new_in_bulk(session: Session) -> None:
 class ControlPlane:
     """The connection to the control-plane database and its unit of work."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, audit_key: bytes | None = None, checkpoint: str | None = None) -> None:
+        """``audit_key`` signs the audit chain's head; ``checkpoint`` is a file outside the
+        database where the signed head is written as the chain grows (``custos.service.audit``)."""
         from custos.stores.sql import normalize_url
 
         self.url = url
+        self.audit_key = audit_key
+        self.checkpoint = checkpoint
+        anchors = {"custos.audit.key": audit_key, "custos.audit.checkpoint": checkpoint}
         kwargs: dict[str, Any] = {}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
@@ -322,10 +330,10 @@ class ControlPlane:
                 self._lock_file = os.open(f"{database}-writer", os.O_RDWR | os.O_CREAT, 0o600)
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", self._sqlite_begin)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=anchors)
         # writers' connections carry a mark, so that their transaction begins as a writer's
         self._writer_sessions = sessionmaker(self.engine.execution_options(**{_WRITER: True}),
-                                             expire_on_commit=False)
+                                             expire_on_commit=False, info=anchors)
         self._write = threading.RLock()
 
     @contextmanager

@@ -116,14 +116,15 @@ def register(app: typer.Typer) -> None:
         from custos.service import audit
         from custos.store import ControlPlane
 
-        url = get_settings().database_url
+        settings = get_settings()
+        url = settings.database_url
         parsed = sa.engine.make_url(url)
         database = parsed.database or ""
         if parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
                 and not Path(database).exists():
             # verifying must never create an empty log and call it intact
             raise CustosError(f"no control-plane database at {database} (CUSTOS_DATABASE_URL); nothing to verify")
-        plane = ControlPlane(url)
+        plane = ControlPlane(url, audit_key=settings.secret(), checkpoint=settings.audit_checkpoint)
         try:
             plane.migrate()
             with plane.read() as session:

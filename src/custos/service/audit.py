@@ -10,9 +10,13 @@ names a later entry). No code path updates or deletes an entry.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -161,6 +165,49 @@ def _anchor(session: Session, chain: _Chain) -> None:
         _link(chain, entry)
 
 
+_KEY = "custos.audit.key"
+_CHECKPOINT = "custos.audit.checkpoint"
+#: the checkpoint file is rewritten at most this often (seconds); ``checkpoint`` forces it
+CHECKPOINT_EVERY = 1.0
+_last_checkpoint: dict[str, float] = {}
+
+
+def head_mac(key: bytes | None, seq: int, entry_hash: str, purpose: str = "head") -> str | None:
+    """HMAC-SHA-256 over the chain's newest sequence number and hash, under the service's key."""
+    if not key:
+        return None
+    return hmac.new(key, f"custos-audit-{purpose}|{seq}|{entry_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def _checkpoint_after_commit(session: Session, seq: int, entry_hash: str) -> None:
+    path, key = session.info.get(_CHECKPOINT), session.info.get(_KEY)
+    if not path or not key:
+        return
+    session.info.setdefault("after_commit", []).append(lambda: write_checkpoint(path, key, seq, entry_hash))
+
+
+def write_checkpoint(path: str, key: bytes, seq: int, entry_hash: str, *, force: bool = False) -> None:
+    """Write the signed head to a file outside the database (atomically; at most once a second
+    unless ``force``), so cutting the log's tail and rewriting the head still shows."""
+    now = time.monotonic()
+    if not force and now - _last_checkpoint.get(path, -CHECKPOINT_EVERY) < CHECKPOINT_EVERY:
+        return
+    try:
+        current = json.loads(Path(path).read_text(encoding="utf-8"))
+        if int(current.get("seq", 0)) >= seq:
+            return  # another process wrote a newer one
+    except (OSError, ValueError):
+        pass
+    record = {"seq": seq, "entry_hash": entry_hash, "mac": head_mac(key, seq, entry_hash, "checkpoint"),
+              "written_at": datetime.now().astimezone().isoformat(timespec="seconds")}
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(target.suffix + f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(record), encoding="utf-8")
+    os.replace(temporary, target)
+    _last_checkpoint[path] = now
+
+
 def _create_genesis_head(session: Session) -> None:
     conn = session.connection()
     values = {"id": 1, "seq": 0, "entry_hash": GENESIS}
@@ -196,11 +243,13 @@ def _settle(session: Session) -> None:
         if chain.stored != chain.seq:
             with session.no_autoflush:
                 head = session.get(AuditHead, 1)
+            mac = head_mac(session.info.get(_KEY), chain.seq, chain.entry_hash)
             if head is None:
-                session.add(AuditHead(id=1, seq=chain.seq, entry_hash=chain.entry_hash))
+                session.add(AuditHead(id=1, seq=chain.seq, entry_hash=chain.entry_hash, mac=mac))
             else:
-                head.seq, head.entry_hash = chain.seq, chain.entry_hash
+                head.seq, head.entry_hash, head.mac = chain.seq, chain.entry_hash, mac
             chain.stored = chain.seq
+            _checkpoint_after_commit(session, chain.seq, chain.entry_hash)
     finally:
         chain.busy = False
 
@@ -234,8 +283,10 @@ class ChainReport:
 
 
 def verify(session: Session) -> ChainReport:
-    """Recompute every hash in sequence order and compare it with the stored chain."""
+    """Recompute every hash in sequence order and compare it with the stored chain, the head's
+    MAC and the checkpoint outside the database (when the session's plane has a key)."""
     problems: list[str] = []
+    hashes: dict[int, str] = {}
     prev = GENESIS
     expected_seq = 1
     count = 0
@@ -248,8 +299,14 @@ def verify(session: Session) -> ChainReport:
         if chain_hash(entry.prev_hash, entry) != entry.entry_hash:
             problems.append(f"entry {entry.seq}: its content does not match its hash (edited)")
         prev = entry.entry_hash
+        hashes[entry.seq] = entry.entry_hash
         expected_seq = entry.seq + 1
     head = session.get(AuditHead, 1)
+    key = session.info.get(_KEY)
+    # a head without a MAC predates signed heads; the checkpoint below still catches a cut tail
+    if key and head is not None and head.mac is not None and head.mac != head_mac(key, head.seq, head.entry_hash):
+        problems.append("the chain head's MAC does not match: the head row was rewritten outside Custos")
+    problems += _against_checkpoint(session.info.get(_CHECKPOINT), key, hashes, expected_seq - 1)
     if head is not None and (head.seq != expected_seq - 1 or head.entry_hash != prev):
         problems.append(
             f"the newest entry should be {head.seq} with hash {head.entry_hash[:12]}…; "
@@ -258,6 +315,36 @@ def verify(session: Session) -> ChainReport:
     if head is None and count:
         problems.append("the chain head is missing")
     return ChainReport(entries=count, head=prev, problems=problems)
+
+
+def _against_checkpoint(path: str | None, key: bytes | None, hashes: dict[int, str], last: int) -> list[str]:
+    if not path or not key:
+        return []
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        seq, entry_hash = int(record["seq"]), str(record["entry_hash"])
+    except FileNotFoundError:
+        return []  # no entry has been written since checkpoints began
+    except (OSError, ValueError, KeyError, TypeError):
+        return [f"the checkpoint {path} cannot be read"]
+    if record.get("mac") != head_mac(key, seq, entry_hash, "checkpoint"):
+        return [f"the checkpoint {path} does not carry a valid MAC (altered)"]
+    if seq > last:
+        return [f"the checkpoint written {record.get('written_at')} names entry {seq}, but the log ends at "
+                f"{last}: entries {last + 1}..{seq} were cut off"]
+    if hashes.get(seq) != entry_hash:
+        return [f"entry {seq} differs from the checkpoint's (the log was rewritten)"]
+    return []
+
+
+def checkpoint(session: Session) -> int:
+    """Write the checkpoint now (``custos audit checkpoint``); returns the sequence number written."""
+    head = session.get(AuditHead, 1)
+    path, key = session.info.get(_CHECKPOINT), session.info.get(_KEY)
+    if head is None or not path or not key:
+        return 0
+    write_checkpoint(path, key, head.seq, head.entry_hash, force=True)
+    return head.seq
 
 
 def history(session: Session, request_id: str) -> list[AuditEntry]:

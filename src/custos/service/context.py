@@ -42,7 +42,8 @@ class Service:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.plane = ControlPlane(settings.database_url)
+        self.plane = ControlPlane(settings.database_url, audit_key=settings.secret(),
+                                  checkpoint=settings.audit_checkpoint)
         if migrate:
             self.plane.migrate()
         self.vault = Vault(settings.secret())
