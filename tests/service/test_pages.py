@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from pathlib import Path
 
 from custos.service.auth import create_user
+from custos.service.pages.rendering import CSRF_COOKIE
 from tests import shop
-from tests.service.conftest import Harness
+from tests.service.conftest import Harness, Template, start
 
 
 def token_in(html: str) -> str:
@@ -116,3 +118,16 @@ def test_every_console_page_sends_anonymous_callers_to_sign_in(harness: Harness)
             assert answer.status_code == 303 and answer.headers["location"] == "/admin/login", (method, path)
             checked += 1
     assert checked >= 4
+
+
+def test_cookies_are_secure_behind_a_tls_proxy(tmp_path: Path, template: Template) -> None:
+    """Behind a TLS proxy Custos sees plain http; CUSTOS_PUBLIC_URL says the site is https."""
+    for harness in start(tmp_path, template=template, public_url="https://privacy.example"):
+        create_user(harness.service, "op@test.example", "a long enough password", "operator")
+        form = harness.client.get("/admin/login")  # reaches Custos as plain http
+        assert "secure" in form.headers["set-cookie"].lower()  # the CSRF cookie
+        token = token_in(form.text)
+        harness.client.cookies.set(CSRF_COOKIE, token)  # as the browser sends it over TLS to the proxy
+        signed = harness.client.post("/admin/login", follow_redirects=False, data={
+            "email": "op@test.example", "password": "a long enough password", "csrf_token": token})
+        assert signed.status_code == 303 and "secure" in signed.headers["set-cookie"].lower()

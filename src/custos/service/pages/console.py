@@ -22,7 +22,7 @@ from custos.service.auth import (
 )
 from custos.service.context import Service
 from custos.service.errors import AuthenticationError, PermissionDeniedError, ServiceError
-from custos.service.pages.rendering import check_form_token, render
+from custos.service.pages.rendering import check_form_token, render, secure_cookies
 from custos.service.vault import same
 from custos.store import Request as StoredRequest
 from custos.store import RequestResult
@@ -56,7 +56,7 @@ def sign_in(request: Request, service: ServiceDep, email: Text, password: Text, 
         return render(request, "console_login.html.j2", 401, error=exc.message)
     response = RedirectResponse("/admin", status_code=303)
     response.set_cookie(SESSION_COOKIE, cookie, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True,
-                        secure=request.url.scheme == "https", samesite="strict", path="/")
+                        secure=secure_cookies(request), samesite="strict", path="/")
     return response
 
 

@@ -27,13 +27,21 @@ _PAGES = Environment(
 )
 
 
+def secure_cookies(request: Request) -> bool:
+    """``Secure`` on cookies when the request came over TLS, or the service's public URL is
+    https (behind a TLS proxy the request reaching Custos is plain http)."""
+    service = getattr(request.app.state, "service", None)
+    public = str(getattr(getattr(service, "settings", None), "public_url", "") or "")
+    return request.url.scheme == "https" or public.startswith("https://")
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page, with a CSRF cookie set if the browser has none yet."""
     token = request.cookies.get(CSRF_COOKIE) or random_token(24)
     html = _PAGES.get_template(template).render(csrf_token=context.pop("csrf_token", token), **context)
     response = HTMLResponse(html, status_code=status)
     if request.cookies.get(CSRF_COOKIE) != token:
-        secure = request.url.scheme == "https"
+        secure = secure_cookies(request)
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure, path="/")
     return response
 
