@@ -79,3 +79,15 @@ def test_integers_beyond_64_bits_are_refused_before_the_database(
     document = client.get("/openapi.json").json()
     text = str(document)
     assert str(2**63 - 1) in text  # the bound is in the schema a client is generated from
+
+
+@pytest.mark.parametrize("path", ["/v1/requests", "/v1/consent", "/v1/admin/consent/webhooks", "/v1/data-rights-request"])
+def test_one_body_limit_for_every_route(fuzzed: tuple[Any, dict[str, str]], path: str) -> None:
+    """JSON routes other than DRP took a 10 MB body; every route now stops at 1 MiB."""
+    from starlette.testclient import TestClient
+
+    api, headers = fuzzed
+    client = TestClient(api.app)
+    answer = client.post(path, content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+                         headers={**headers, "Content-Type": "application/json"})
+    assert answer.status_code == 413

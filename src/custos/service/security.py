@@ -22,6 +22,9 @@ HEADERS = {
 _ALWAYS = tuple((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in HEADERS.items())
 _NO_STORE = (*_ALWAYS, (b"cache-control", b"no-store"))
 PUBLIC_PREFIXES = ("/v1/requests", "/v1/packages", "/privacy-center", "/v1/auth", "/admin/login")
+#: one limit on every request body, JSON, form or signed text (a data-rights request, a
+#: consent event or a webhook registration is a few kilobytes)
+MAX_BODY = 1024 * 1024
 
 
 class RateLimiter:
@@ -72,6 +75,15 @@ class SecurityMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        declared = next((value for name, value in scope.get("headers", ()) if name == b"content-length"), None)
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            refused = JSONResponse(
+                {"error": {"code": "too_large", "message": f"the request body is larger than {MAX_BODY} bytes"}},
+                status_code=413)
+            await refused(scope, receive, with_headers)
+            return
+        if declared is None:
+            receive = _bounded(receive)
         if path.startswith(PUBLIC_PREFIXES):
             client = scope.get("client")
             host = client[0] if client else "unknown"
@@ -82,3 +94,19 @@ class SecurityMiddleware:
                 await refused(scope, receive, with_headers)
                 return
         await self.app(scope, receive, with_headers)
+
+
+def _bounded(receive: Receive) -> Receive:
+    """A body sent without a length (chunked) ends as a disconnect once it passes the limit."""
+    seen = 0
+
+    async def bounded() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                return {"type": "http.disconnect"}
+        return message
+
+    return bounded
