@@ -35,6 +35,20 @@ def test_user_create_and_apikey_create(cli: typer.Typer) -> None:
     assert key.exit_code == 0 and key.output.startswith("ck_")
 
 
+@pytest.mark.parametrize(("email", "password", "expected"), [
+    ("ops2@test.example", "aaaaaaaaaaaa", "choose another password"),
+    ("ops2@test.example", "password1234", "choose another password"),
+    ("ops2@test.example", "ops2@test.example!", "choose another password"),
+    ("ops2@test.example", "short", "at least 12"),
+    ("", "a long enough password", "not an email address"),
+    ("nobody", "a long enough password", "not an email address"),
+])
+def test_user_create_refuses_weak_passwords_and_non_addresses(
+        cli: typer.Typer, email: str, password: str, expected: str) -> None:
+    made = CliRunner().invoke(cli, ["user", "create", "--email", email, "--role", "auditor", "--password", password])
+    assert made.exit_code != 0 and expected in made.output
+
+
 def test_worker_once_runs_due_jobs(cli: typer.Typer, tmp_path: Path) -> None:
     from tests.service.conftest import make_settings
 

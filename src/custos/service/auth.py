@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 
 from custos.service import audit
 from custos.service.context import Service
@@ -48,13 +49,29 @@ class Principal:
         return scope in self.scopes
 
 
+def password_problem(password: str, email: str) -> None:
+    """Refuse a short or guessable password: common passwords, keyboard runs, repeats, words and
+    names, and the user's own address (zxcvbn, whose lists ship with it and work offline)."""
+    if len(password) < 12:
+        raise InvalidRequestError("a password has at least 12 characters")
+    if len(password) > 1024:
+        raise InvalidRequestError("a password has at most 1,024 characters")
+    verdict = zxcvbn(password[:100], user_inputs=[email, email.partition("@")[0]])
+    if verdict["score"] < 3:
+        hint = (verdict.get("feedback") or {}).get("warning") or "it is too easy to guess"
+        raise InvalidRequestError(f"choose another password: {hint.rstrip('.').lower()}; "
+                                  "a few unrelated words make a good one")
+
+
 def create_user(service: Service, email: str, password: str, role: str, *, actor: str = "cli") -> User:
     """Add a console user; the password is stored as an argon2 hash."""
     if role not in ROLES:
         raise InvalidRequestError(f"unknown role {role!r}; valid: {', '.join(ROLES)}")
-    if len(password) < 12:
-        raise InvalidRequestError("a password has at least 12 characters")
     address = email.strip().casefold()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in address) or len(address) > 320:
+        raise InvalidRequestError(f"{email!r} is not an email address; a console user signs in with one")
+    password_problem(password, address)
     with service.plane.write() as session:
         if session.scalars(sa.select(User).where(User.email == address)).first() is not None:
             raise ConflictError(f"a user {address} exists already")
