@@ -190,6 +190,16 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class RevokedSession(Base):
+    """A console session ended before its time (sign-out): its cookie no longer works."""
+
+    __tablename__ = "revoked_sessions"
+
+    nonce: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.Integer, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class ApiKey(Base):
     """A key for machine callers: only its SHA-256 is kept, with its scopes."""
 

@@ -22,7 +22,7 @@ from custos.service import audit
 from custos.service.context import Service
 from custos.service.errors import AuthenticationError, ConflictError, InvalidRequestError
 from custos.service.vault import same, sha256_hex
-from custos.store import ApiKey, User
+from custos.store import ApiKey, RevokedSession, User
 
 SCOPES = ("requests:read", "requests:write", "audit:read", "opendsr", "users:write", "agents:write")
 ROLES: dict[str, frozenset[str]] = {
@@ -141,9 +141,23 @@ def from_session(service: Service, cookie: str) -> Principal | None:
         return None
     with service.plane.read() as session:
         user = session.get(User, int(parts[0]))
-        if user is None or not user.active:
+        if user is None or not user.active or session.get(RevokedSession, parts[2]) is not None:
             return None
         return Principal(name=f"user:{user.email}", scopes=ROLES[user.role], role=user.role, session=cookie)
+
+
+def end_session(service: Service, cookie: str) -> None:
+    """Sign out: the session's cookie stops working at once, wherever it is kept (audited)."""
+    principal = from_session(service, cookie)
+    if principal is None:
+        return
+    user_id, expires, nonce = cookie.split(".")[:3]
+    moment = service.clock()
+    with service.plane.write() as session:
+        session.execute(sa.delete(RevokedSession).where(RevokedSession.expires_at < moment))
+        session.merge(RevokedSession(nonce=nonce, user_id=int(user_id),
+                                     expires_at=datetime.fromtimestamp(int(expires), UTC)))
+        audit.append(session, "logout", actor=principal.name)
 
 
 def csrf_token(service: Service, cookie: str) -> str:

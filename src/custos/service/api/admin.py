@@ -22,6 +22,7 @@ from custos.service.api.schemas import (
     RequestDetail,
     ResultPublic,
 )
+from custos.service.auth import SESSION_COOKIE, end_session
 from custos.service.context import Service
 from custos.service.errors import ServiceError
 from custos.store import AuditEntry, Request, RequestResult
@@ -165,10 +166,10 @@ def metrics(
 
 
 @router.post("/session/logout", status_code=204, responses=ERRORS)
-def logout(response: Response, _: ReadRequests) -> Response:
-    """End the console session."""
-    from custos.service.auth import SESSION_COOKIE
-
+def logout(response: Response, service: ServiceDep, principal: ReadRequests) -> Response:
+    """End the console session: its cookie stops working on the server, not only in this browser."""
+    if principal.session:
+        end_session(service, principal.session)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.status_code = 204
     return response

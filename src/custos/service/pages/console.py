@@ -17,6 +17,7 @@ from custos.service.auth import (
     SESSION_LIFETIME,
     Principal,
     csrf_token,
+    end_session,
     from_session,
     login,
 )
@@ -65,6 +66,7 @@ def sign_out(request: Request, service: ServiceDep, csrf_token: Text = "") -> Re
     """End the session."""
     principal = signed_in(request, service)
     if principal and principal.session and same(csrf_token, _token(service, principal)):
+        end_session(service, principal.session)
         response = to_login()
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
