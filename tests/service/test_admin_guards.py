@@ -99,3 +99,26 @@ def test_signing_out_ends_the_session_on_the_server(harness: Harness) -> None:
     assert harness.client.get("/v1/admin/requests").status_code == 401
     entries = harness.client.get("/v1/admin/audit", headers=harness.key("audit:read")).json()
     assert "logout" in [e["action"] for e in entries]
+
+
+def test_sign_in_backs_off_per_account_across_the_json_and_the_form(harness: Harness) -> None:
+    """Throttling was per client address only; an account now slows down after five failures,
+    whichever way the guesses come, without being locked out for good."""
+    import re
+
+    create_user(harness.service, "adm@test.example", "a long enough password", "admin")
+    for _ in range(5):
+        wrong = harness.client.post("/v1/auth/login", json={"email": "adm@test.example", "password": "not it"})
+        assert wrong.status_code == 401
+    again = harness.client.post("/v1/auth/login", json={"email": "adm@test.example", "password": "not it"})
+    assert again.status_code == 429  # the sixth waits a second, the next two, then four …
+    form = harness.client.get("/admin/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    throttled = harness.client.post("/admin/login", data={"email": "adm@test.example", "password": "x",
+                                                          "csrf_token": token.group(1)})
+    assert throttled.status_code == 429 and "too many failed sign-ins" in throttled.text
+    harness.clock.advance(minutes=6)  # backed off, never locked out: the right password works
+    right = harness.client.post("/v1/auth/login", json={"email": "adm@test.example",
+                                                        "password": "a long enough password"})
+    assert right.status_code == 200

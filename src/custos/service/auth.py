@@ -10,6 +10,7 @@ session cookie must carry the matching CSRF token in ``X-CSRF-Token`` (or a form
 from __future__ import annotations
 
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -20,7 +21,12 @@ from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 
 from custos.service import audit
 from custos.service.context import Service
-from custos.service.errors import AuthenticationError, ConflictError, InvalidRequestError
+from custos.service.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    RateLimitedError,
+)
 from custos.service.vault import same, sha256_hex
 from custos.store import ApiKey, RevokedSession, User
 
@@ -109,9 +115,53 @@ def from_api_key(service: Service, key: str) -> Principal | None:
         return Principal(name=f"apikey:{stored.name}", scopes=frozenset(stored.scopes))
 
 
+#: failed sign-ins an account may have in a quarter of an hour before each next try waits
+#: 1, 2, 4 … seconds, at most five minutes: slows guessing without letting anyone lock an admin out
+FREE_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+class SignInThrottle:
+    """Failed sign-ins per account (the JSON and the form sign-in share it), in this process."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, list[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, address: str, moment: datetime) -> timedelta:
+        with self._lock:
+            recent = [t for t in self._failures.get(address, []) if moment - t < FAILURE_WINDOW]
+            self._failures[address] = recent
+            if len(recent) < FREE_FAILURES:
+                return timedelta(0)
+            delay = min(timedelta(seconds=2 ** (len(recent) - FREE_FAILURES)), MAX_BACKOFF)
+            return max(recent[-1] + delay - moment, timedelta(0))
+
+    def failed(self, address: str, moment: datetime) -> None:
+        with self._lock:
+            self._failures.setdefault(address, []).append(moment)
+            if len(self._failures) > 100_000:
+                self._failures = {k: v for k, v in self._failures.items() if v and moment - v[-1] < FAILURE_WINDOW}
+
+    def succeeded(self, address: str) -> None:
+        with self._lock:
+            self._failures.pop(address, None)
+
+
+def _throttle(service: Service) -> SignInThrottle:
+    """The service's own throttle (one per running service, made on first use)."""
+    throttle: SignInThrottle = vars(service).setdefault("sign_in_throttle", SignInThrottle())
+    return throttle
+
+
 def login(service: Service, email: str, password: str) -> tuple[str, Principal]:
     """Check a console user's password; returns the session cookie value and the principal."""
     address = email.strip().casefold()
+    throttle, moment = _throttle(service), service.clock()
+    wait = throttle.wait(address, moment)
+    if wait > timedelta(0):  # the same for an account that does not exist: it reveals nobody
+        raise RateLimitedError(f"too many failed sign-ins for this account; try again in {int(wait.total_seconds()) + 1} s")
     with service.plane.read() as session:
         user = session.scalars(sa.select(User).where(User.email == address)).first()
     try:
@@ -123,7 +173,9 @@ def login(service: Service, email: str, password: str) -> tuple[str, Principal]:
     with service.plane.write() as session:
         audit.append(session, "login.succeeded" if valid else "login.failed", actor=f"user:{address}")
     if not valid or user is None:
+        throttle.failed(address, moment)
         raise AuthenticationError("the email or password is not right")
+    throttle.succeeded(address)
     expires = int((service.clock() + SESSION_LIFETIME).timestamp())
     body = f"{user.id}.{expires}.{secrets.token_hex(8)}"
     cookie = f"{body}.{service.vault.sign('session:' + body)}"

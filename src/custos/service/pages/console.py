@@ -22,7 +22,7 @@ from custos.service.auth import (
     login,
 )
 from custos.service.context import Service
-from custos.service.errors import AuthenticationError, PermissionDeniedError, ServiceError
+from custos.service.errors import AuthenticationError, PermissionDeniedError, RateLimitedError, ServiceError
 from custos.service.pages.rendering import check_form_token, render, secure_cookies
 from custos.service.vault import same
 from custos.store import Request as StoredRequest
@@ -55,6 +55,8 @@ def sign_in(request: Request, service: ServiceDep, email: Text, password: Text, 
         cookie, _ = login(service, email, password)
     except AuthenticationError as exc:
         return render(request, "console_login.html.j2", 401, error=exc.message)
+    except RateLimitedError as exc:  # the same bucket as the JSON sign-in
+        return render(request, "console_login.html.j2", 429, error=exc.message)
     response = RedirectResponse("/admin", status_code=303)
     response.set_cookie(SESSION_COOKIE, cookie, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True,
                         secure=secure_cookies(request), samesite="strict", path="/")
