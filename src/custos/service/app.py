@@ -19,7 +19,7 @@ from custos.service.api.session import router as session_router
 from custos.service.context import Clock, Service
 from custos.service.jobs import JobRunner
 from custos.service.notice_page import router as notice_router
-from custos.service.security import RateLimiter, SecurityMiddleware
+from custos.service.security import RateLimiter, SecurityMiddleware, redact_access_log
 from custos.store import now
 
 
@@ -75,6 +75,7 @@ def create_app(
     app.state.service = service
     app.state.run_jobs = runs
     app.add_middleware(SecurityMiddleware, limiter=RateLimiter(settings.rate_limit_per_minute))
+    redact_access_log()  # package links and sign-in tokens never reach the access log
     install_error_handlers(app)
     app.include_router(public_router)
     app.include_router(session_router)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 from collections import deque
@@ -110,3 +112,31 @@ def _bounded(receive: Receive) -> Receive:
         return message
 
     return bounded
+
+
+#: paths whose last segment is a bearer secret, and query parameters that carry one
+_SECRET_PATHS = re.compile(r"(/(?:v1/packages|email/confirm|unsubscribe|email/preferences)/)[^/?#\s]+")
+_SECRET_QUERY = re.compile(r"([?&](?:token|account_token|code|key|signature)=)[^&#\s]+", re.IGNORECASE)
+
+
+def redact(target: str) -> str:
+    """A request target with its bearer secrets replaced (package links, sign-in and mail tokens)."""
+    return _SECRET_QUERY.sub(r"\1[redacted]", _SECRET_PATHS.sub(r"\1[redacted]", target))
+
+
+class RedactSecrets(logging.Filter):
+    """Keeps bearer secrets out of every access-log line (uvicorn passes the path as an argument)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
+def redact_access_log() -> None:
+    """Install the filter on uvicorn's access logger (once per process)."""
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+        logger.addFilter(RedactSecrets())

@@ -22,7 +22,12 @@ from custos.service.auth import (
     login,
 )
 from custos.service.context import Service
-from custos.service.errors import AuthenticationError, PermissionDeniedError, RateLimitedError, ServiceError
+from custos.service.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServiceError,
+)
 from custos.service.pages.rendering import check_form_token, render, secure_cookies
 from custos.service.vault import same
 from custos.store import Request as StoredRequest
