@@ -61,14 +61,19 @@ def kill_a_worker_mid_job(harness: Harness, tmp_path: Path) -> int:
     return int(ready.read_text())
 
 
-def test_a_job_whose_worker_was_killed_runs_again_after_its_lease(any_harness: Harness, tmp_path: Path) -> None:
-    harness = any_harness
+def killed_mid_erasure(harness: Harness, tmp_path: Path) -> tuple[str, datetime]:
+    """An approved erasure whose worker was killed: the request id and the job's lease end."""
     request_id = approved_erasure(harness)
     job_id = kill_a_worker_mid_job(harness, tmp_path)
     with harness.service.plane.read() as session:
         job = session.get(Job, job_id)
         assert job is not None and job.status == "running" and job.lease_until is not None
-        lease_until = job.lease_until
+        return request_id, job.lease_until
+
+
+def test_a_job_whose_worker_was_killed_runs_again_after_its_lease(any_harness: Harness, tmp_path: Path) -> None:
+    harness = any_harness
+    request_id, lease_until = killed_mid_erasure(harness, tmp_path)
     # within the lease nobody takes it: the worker might only be slow
     harness.clock.now = datetime.now(UTC)
     assert harness.run_jobs() == 0
@@ -84,12 +89,8 @@ def test_a_job_whose_worker_was_killed_runs_again_after_its_lease(any_harness: H
 
 def test_an_operator_can_retry_a_stuck_request(any_harness: Harness, tmp_path: Path) -> None:
     harness = any_harness
-    request_id = approved_erasure(harness)
-    job_id = kill_a_worker_mid_job(harness, tmp_path)
-    with harness.service.plane.read() as session:
-        job = session.get(Job, job_id)
-        assert job is not None and job.lease_until is not None
-        harness.clock.now = job.lease_until + timedelta(seconds=1)
+    request_id, lease_until = killed_mid_erasure(harness, tmp_path)
+    harness.clock.now = lease_until + timedelta(seconds=1)
     queue = harness.client.get("/v1/admin/requests", headers=harness.key(*WRITE)).json()
     assert [item["stuck"] for item in queue if item["id"] == request_id] == [True]  # the operator sees it
     answer = harness.client.post(f"/v1/admin/requests/{request_id}/retry", headers=harness.key(*WRITE))
