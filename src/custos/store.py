@@ -82,7 +82,7 @@ class Request(Base):
     jurisdiction: Mapped[str] = mapped_column(sa.String(32))
     status: Mapped[str] = mapped_column(sa.String(24), index=True)
     extended: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    source: Mapped[str] = mapped_column(sa.String(24))  # privacy_center | api | opendsr | agent
+    source: Mapped[str] = mapped_column(sa.String(24))  # privacy_center | api | opendsr | agent | declared_agent
     agent_id: Mapped[str | None] = mapped_column(sa.String(200))
     agent_permission: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # encrypted
     verification_level: Mapped[str] = mapped_column(sa.String(32))

@@ -122,3 +122,17 @@ def test_sign_in_backs_off_per_account_across_the_json_and_the_form(harness: Har
     right = harness.client.post("/v1/auth/login", json={"email": "adm@test.example",
                                                         "password": "a long enough password"})
     assert right.status_code == 200
+
+
+def test_a_public_request_cannot_pass_for_a_registered_agent(harness: Harness) -> None:
+    """The public intake took "agent": {"name"} as given: anyone could record a request as
+    coming from a registered agent."""
+    from custos.store import Request
+
+    answer = harness.client.post("/v1/requests", json={
+        "type": "access", "email": shop.ALICE, "agent": {"name": "CR_AA_DRP_ID_001", "permission": "signed"}})
+    assert answer.status_code == 202
+    with harness.service.plane.read() as session:
+        stored = session.get(Request, answer.json()["id"])
+        assert stored is not None
+        assert (stored.source, stored.agent_id) == ("declared_agent", "declared:CR_AA_DRP_ID_001")

@@ -46,7 +46,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 OPEN = frozenset({"received", "identity_unverified", "verified", "approved", "in_progress", "failed"})
 PENDING = frozenset({"received", "identity_unverified", "verified", "approved"})
-SOURCES = frozenset({"privacy_center", "api", "opendsr", "agent"})
+SOURCES = frozenset({"privacy_center", "api", "opendsr", "agent", "declared_agent"})
 ACCOUNT_VERIFIED = "account"  # the verified level of a request made through a signed-in account
 
 LABELS = {

@@ -59,9 +59,11 @@ async def create_request(
         identities["phone"] = body.phone
     intake = workflow.Intake(
         type=body.type.value, identities=identities, jurisdiction=body.jurisdiction,
-        source="agent" if body.agent else "api", corrections=body.corrections,
+        # an agent named here is only declared (its permission is stored for the operator to
+        # check): it is never recorded as a registered agent, which speaks the Data Rights Protocol
+        source="declared_agent" if body.agent else "api", corrections=body.corrections,
         appeal_of=str(body.appeal_of) if body.appeal_of else None, appeal_token=body.appeal_token,
-        statement=body.statement, agent_id=body.agent.name if body.agent else None,
+        statement=body.statement, agent_id=f"declared:{body.agent.name}"[:200] if body.agent else None,
         agent_permission=body.agent.permission if body.agent else None,
     )
     if x_account_token is not None:
