@@ -175,7 +175,7 @@ def erase(
             preview = engine.plan(subject)
             touched = [c for c in preview.collections if c.rows_found]
             if not touched:
-                for note in engine.looser_notes(subject, engine.find(subject))[1]:
+                for note in preview.notes:
                     typer.echo(f"note: {note}", err=True)
                 typer.echo("nothing found for this subject; nothing to erase")
                 return

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from custos.datamap import DataMap, Strategy
+from custos.datamap import DataMap, EntryPoint, Strategy
 from custos.engine.erasure import SystemRun, residual_check
 from custos.engine.journal import Journal, Step
 from custos.engine.masking import Masker, fit_problem
@@ -104,6 +104,7 @@ class Engine:
         self._journal = journal if isinstance(journal, Journal) or journal is None else Journal(journal)
         self._stores: dict[str, Store] = dict(stores or {})
         self._checked = False
+        self._lookup_plans: dict[EntryPoint, LookupPlan | None] | None = None
 
     # -- stores and schema --------------------------------------------------------------
     def store(self, system: str) -> Store:
@@ -168,25 +169,36 @@ class Engine:
         is skipped and said so.
         """
         warnings: list[str] = []
-        plans: list[LookupPlan] = []
+        plans = self.lookup_plans()
         for entry in self.datamap.entry_points:
             info = self.datamap.collections[entry.collection]
-            store = self.store(info.system)
-            rule = self.datamap.rules.get(entry.rule)
             file, line = self.datamap.locate(entry.collection, entry.field)
             where = f"{file}:{line}: " if line else ""
-            sampler, explainer = getattr(store, "sample", None), getattr(store, "lookup_plan", None)
-            if sampler is None or explainer is None:
+            sampler = getattr(self.store(info.system), "sample", None)
+            if sampler is None or plans.get(entry) is None:
                 warnings.append(f"{where}{entry.collection}.{entry.field}: the store of system "
                                 f"{info.system!r} cannot sample or explain lookups; not checked")
                 continue
             values = sampler(info.name, entry.field, sample)
+            rule = self.datamap.rules.get(entry.rule)
             for problem, count in sorted(stored_problems(rule, values, self.datamap.rules.region).items()):
                 share = 100 * count / max(len(values), 1)
                 warnings.append(f"{where}{entry.collection}.{entry.field} (match: {entry.rule}): {count} of "
                                 f"{len(values)} sampled value(s) ({share:.0f}%): {problem}")
-            plans.append(explainer(info.name, entry.field, rule))
-        return warnings, plans
+        return warnings, [p for p in plans.values() if p is not None]
+
+    def lookup_plans(self) -> dict[EntryPoint, LookupPlan | None]:
+        """How each identity lookup is answered (index or table scan), asked of the stores once
+        per engine; ``None`` where a store cannot explain its lookups."""
+        if self._lookup_plans is None:
+            plans: dict[EntryPoint, LookupPlan | None] = {}
+            for entry in self.datamap.entry_points:
+                info = self.datamap.collections[entry.collection]
+                explainer = getattr(self.store(info.system), "lookup_plan", None)
+                plans[entry] = (explainer(info.name, entry.field, self.datamap.rules.get(entry.rule))
+                                if explainer is not None else None)
+            self._lookup_plans = plans
+        return self._lookup_plans
 
     def _problem(self, qualified: str, field_name: str | None, message: str) -> DataMapError:
         key = f"{qualified}.{field_name}" if field_name else qualified
@@ -253,17 +265,12 @@ class Engine:
         planned = plan_work(self.datamap, reach)
         works = {w.unit: w for w in planned}
         outcomes = [self._outcome(q, works.get(q), reach) for q in self._units(planned)]
-        scans = []
-        for entry in self.datamap.entry_points:
-            explainer = getattr(self.store(self.datamap.system_of(entry.collection)), "lookup_plan", None)
-            if explainer is None or not merged.values(entry.identity):
-                continue
-            looked = explainer(self.datamap.collections[entry.collection].name, entry.field,
-                               self.datamap.rules.get(entry.rule))
-            if not looked.uses_index:
-                scans.append(f"{entry.collection}.{entry.field} (match: {entry.rule}) reads the whole table; "
-                             f"index: {looked.advice}")
-        return PlanResult(merged.as_dict(), outcomes, reach.statements, scans)
+        scans = [f"{entry.collection}.{entry.field} (match: {entry.rule}) reads the whole table; "
+                 f"index: {looked.advice}"
+                 for entry, looked in self.lookup_plans().items()
+                 if looked is not None and not looked.uses_index and merged.values(entry.identity)]
+        _, notes = self.looser_notes(merged, reach)
+        return PlanResult(merged.as_dict(), outcomes, reach.statements, scans, notes)
 
     def _units(self, works: Sequence[CollectionWork]) -> list[str]:
         """Every collection, then the rows of other people that name the subject (mentions)."""

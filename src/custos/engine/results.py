@@ -81,6 +81,7 @@ class PlanResult:
     collections: list[CollectionOutcome]
     statements: int = 0
     scans: list[str] = field(default_factory=list)  # identity lookups that read a whole table
+    notes: list[str] = field(default_factory=list)  # where a looser match finds someone the rule did not
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
