@@ -351,22 +351,12 @@ class SQLStore:
         def bind(name: str, col: sa.Column[Any]) -> Any:
             return sa.bindparam(name, type_=col.type)
 
-        def exact(col: sa.Column[Any]) -> Any:
+        def exact(col: sa.Column[Any], value: Any) -> Any:
             # MySQL/MariaDB compare text by the column's collation (case, accents, trailing
-            # spaces); a mask replaces exactly the value read, so compare bytes there
+            # spaces); a mask replaces exactly the value read, so both sides compare as bytes
             if dialect in ("mysql", "mariadb") and isinstance(col.type, sa.String):
-                return _Utf8Bytes(col)
-            return col
-
-        def same(col: sa.Column[Any], bound: Any) -> Any:
-            if dialect in ("mysql", "mariadb") and isinstance(col.type, sa.String):
-                return _Utf8Bytes(col) == _Utf8Bytes(bound)
-            return col == bound
-
-        def among(col: sa.Column[Any], bounds: list[Any]) -> Any:
-            if dialect in ("mysql", "mariadb") and isinstance(col.type, sa.String):
-                return exact(col).in_([_Utf8Bytes(b) for b in bounds])
-            return col.in_(bounds)
+                return _Utf8Bytes(value)
+            return value
 
         values: dict[str, Any] = {}
         guards: list[Any] = []
@@ -374,14 +364,14 @@ class SQLStore:
             col = table.c[name]
             if kind == "map":
                 olds = [bind(f"{name}_o{i}", col) for i in range(size)]
-                values[name] = sa.case(*[(same(col, olds[i]), bind(f"{name}_n{i}", col)) for i in range(size)],
-                                       else_=col)
+                values[name] = sa.case(*[(exact(col, col) == exact(col, olds[i]), bind(f"{name}_n{i}", col))
+                                         for i in range(size)], else_=col)
                 guards.append(col.in_(olds))
                 continue
             new = sa.null() if kind == "null" else bind(f"{name}_c", col)
             if size:
                 targets = [bind(f"{name}_w{i}", col) for i in range(size)]
-                values[name] = sa.case((among(col, targets), new), else_=col)
+                values[name] = sa.case((exact(col, col).in_([exact(col, t) for t in targets]), new), else_=col)
                 guards.append(col.in_(targets))
             elif kind == "null":
                 values[name] = new
@@ -403,7 +393,7 @@ class SQLStore:
 
     def matched(self, table: sa.Table, name: str, rule: MatchRule) -> Any:
         """The column as ``rule`` compares it, in this dialect (bound values never enter the text)."""
-        return match_expression(table.c[name], rule, self.dialect, self._collation(table, name))
+        return match_expression(table.c[name], rule, self.dialect)
 
     def _collation(self, table: sa.Table, name: str) -> str | None:
         """MySQL/MariaDB: a text column's collation (``binary`` for other columns); else None."""
@@ -542,15 +532,12 @@ class SQLStore:
                           advice=None if not scans else self._index_advice(table, field, rule))
 
     def _index_advice(self, table: sa.Table, field: str, rule: MatchRule) -> str:
-        name = f"ix_{table.name}_{field}_{rule.name}"[:60]
-        target = f"{table.schema}.{table.name}" if table.schema else table.name
         collation = self._collation(table, field)
-        if self.dialect in ("mysql", "mariadb"):
-            if rule.exact or (collation is not None and _index_finds_superset(collation, rule)):
-                return f"CREATE INDEX {name} ON {target} ({field})"
+        if self.dialect in ("mysql", "mariadb") and not (
+                rule.exact or (collation is not None and _index_finds_superset(collation, rule))):
             return (f"none: MariaDB and MySQL cannot use an index for the rule {rule.name!r} on this column "
                     f"(collation {collation or 'of a non-text column'}); each lookup reads the whole table")
-        return match_index_sql(table, field, rule, self.engine.dialect, name)
+        return match_index_sql(table, field, rule, self.engine.dialect)
 
     @contextmanager
     def transaction(self) -> Iterator[SQLTransaction]:
@@ -577,7 +564,7 @@ def _utf8_bytes(element: _Utf8Bytes, compiler: Any, **kw: Any) -> str:
     return f"CAST(CONVERT({inner} USING utf8mb4) AS BINARY)"
 
 
-def match_expression(column: Any, rule: MatchRule, dialect: str, collation: str | None = None) -> Any:
+def match_expression(column: Any, rule: MatchRule, dialect: str) -> Any:
     """``column`` put through ``rule``'s steps: trim, remove separators, lower-case.
 
     The separators are literals from a fixed set (no quote or backslash can be among them),
