@@ -81,13 +81,6 @@ class MatchRule:
             return self.column(text) in phone_candidates(given, region)
         return self.column(text) == self.column(unicodedata.normalize("NFC", given))
 
-    def describe(self) -> str:
-        steps = [s for s, on in (("trim spaces", self.trim), (f"remove {self.remove!r}", bool(self.remove)),
-                                 ("lower-case", self.casefold)) if on]
-        if self.phone:
-            return "phone: digits of the stored value equal the number with or without its country code"
-        return ", ".join(steps) or "exact"
-
 
 BUILTIN: dict[str, MatchRule] = {
     "exact": MatchRule("exact"),
@@ -147,17 +140,6 @@ def phone_candidates(value: str, region: str | None = None) -> frozenset[str]:
     return frozenset(found)
 
 
-def same_phone(stored: str, given: str, region: str | None = None) -> bool:
-    """Independent of the digit rule: both parse to the same E.164 number."""
-    try:
-        a = phonenumbers.parse(stored, region_of(region))
-        b = phonenumbers.parse(given, region_of(region))
-    except phonenumbers.NumberParseException:
-        return False
-    fmt = phonenumbers.PhoneNumberFormat.E164
-    return bool(phonenumbers.format_number(a, fmt) == phonenumbers.format_number(b, fmt))
-
-
 class Rules:
     """The rules a data map can name: the built-in ones and its own."""
 
@@ -165,18 +147,8 @@ class Rules:
         self.rules = {**BUILTIN, **(own or {})}
         self.region = region
 
-    def __contains__(self, name: object) -> bool:
-        return name in self.rules
-
     def get(self, name: str) -> MatchRule:
         return self.rules[name]
-
-    def candidates(self, name: str, values: Iterable[str]) -> set[str]:
-        rule = self.rules[name]
-        found: set[str] = set()
-        for value in values:
-            found |= rule.candidates(value, self.region)
-        return found
 
 
 def stored_problems(rule: MatchRule, values: Iterable[object], region: str | None = None) -> dict[str, int]:
@@ -189,10 +161,10 @@ def stored_problems(rule: MatchRule, values: Iterable[object], region: str | Non
     for raw in values:
         if not isinstance(raw, str):
             continue
-        if raw != raw.strip(" \t\r\n\u00a0") and raw.strip(" ") == raw.strip(" \t\r\n\u00a0") and not rule.trim:
-            count("surrounding spaces")
-        elif raw.strip(" ") != raw.strip(" \t\r\n\u00a0"):
+        if raw.strip(" ") != raw.strip(" \t\r\n\u00a0"):
             count("surrounding tabs, line breaks or no-break spaces (trimming removes spaces only)")
+        elif raw != raw.strip(" ") and not rule.trim:
+            count("surrounding spaces")
         if rule.exact and raw != raw.lower() and raw.strip() and "@" in raw:
             count("capital letters under an exact rule")
         elif rule.exact and raw != raw.lower() and not rule.phone:
