@@ -8,6 +8,7 @@ import threading
 import time
 from collections import deque
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -140,3 +141,10 @@ def redact_access_log() -> None:
     logger = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactSecrets) for f in logger.filters):
         logger.addFilter(RedactSecrets())
+
+
+def secure_cookies(request: Request) -> bool:
+    """``Secure`` on every cookie Custos sets when the request came over TLS, or when the
+    service's public URL is https (behind a TLS proxy the request reaching Custos is plain http)."""
+    public: str = request.app.state.service.settings.public_url
+    return request.url.scheme == "https" or public.startswith("https://")

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from custos.service.api.deps import ServiceDep
 from custos.service.api.public import ERRORS
 from custos.service.api.schemas import Login, LoginResult
 from custos.service.auth import SESSION_COOKIE, SESSION_LIFETIME, csrf_token, login
+from custos.service.security import secure_cookies
 
 router = APIRouter(prefix="/v1/auth", tags=["session"])
 
 
 @router.post("/login", response_model=LoginResult, responses={**ERRORS, 401: ERRORS[404]})
-def sign_in(body: Login, response: Response, service: ServiceDep) -> LoginResult:
+def sign_in(body: Login, request: Request, response: Response, service: ServiceDep) -> LoginResult:
     """Sign in to the console; state-changing calls then send ``X-CSRF-Token``."""
     cookie, principal = login(service, body.email, body.password)
-    secure = service.settings.public_url.startswith("https://")
     response.set_cookie(SESSION_COOKIE, cookie, max_age=int(SESSION_LIFETIME.total_seconds()), httponly=True,
-                        secure=secure, samesite="strict", path="/")
+                        secure=secure_cookies(request), samesite="strict", path="/")
     return LoginResult(name=principal.name, role=principal.role, csrf_token=csrf_token(service, cookie))

@@ -28,7 +28,8 @@ from custos.service.errors import (
     RateLimitedError,
     ServiceError,
 )
-from custos.service.pages.rendering import check_form_token, render, secure_cookies
+from custos.service.pages.rendering import check_form_token, render
+from custos.service.security import secure_cookies
 from custos.service.vault import same
 from custos.store import Request as StoredRequest
 from custos.store import RequestResult

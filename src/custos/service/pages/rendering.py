@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from custos.service.errors import PermissionDeniedError
+from custos.service.security import secure_cookies
 from custos.service.vault import random_token, same
 
 CSRF_COOKIE = "custos_csrf"
@@ -25,14 +26,6 @@ _PAGES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def secure_cookies(request: Request) -> bool:
-    """``Secure`` on cookies when the request came over TLS, or the service's public URL is
-    https (behind a TLS proxy the request reaching Custos is plain http)."""
-    service = getattr(request.app.state, "service", None)
-    public = str(getattr(getattr(service, "settings", None), "public_url", "") or "")
-    return request.url.scheme == "https" or public.startswith("https://")
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
