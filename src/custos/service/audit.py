@@ -285,8 +285,9 @@ class ChainReport:
 def verify(session: Session) -> ChainReport:
     """Recompute every hash in sequence order and compare it with the stored chain, the head's
     MAC and the checkpoint outside the database (when the session's plane has a key)."""
-    problems: list[str] = []
-    hashes: dict[int, str] = {}
+    key = session.info.get(_KEY)
+    anchor, problems = _read_checkpoint(session.info.get(_CHECKPOINT), key)
+    at_anchor: str | None = None  # the hash the log holds at the checkpoint's entry
     prev = GENESIS
     expected_seq = 1
     count = 0
@@ -298,15 +299,21 @@ def verify(session: Session) -> ChainReport:
             problems.append(f"entry {entry.seq}: does not follow the entry before it (one was removed or edited)")
         if chain_hash(entry.prev_hash, entry) != entry.entry_hash:
             problems.append(f"entry {entry.seq}: its content does not match its hash (edited)")
+        if anchor is not None and entry.seq == anchor[0]:
+            at_anchor = entry.entry_hash
         prev = entry.entry_hash
-        hashes[entry.seq] = entry.entry_hash
         expected_seq = entry.seq + 1
     head = session.get(AuditHead, 1)
-    key = session.info.get(_KEY)
     # a head without a MAC predates signed heads; the checkpoint below still catches a cut tail
     if key and head is not None and head.mac is not None and head.mac != head_mac(key, head.seq, head.entry_hash):
         problems.append("the chain head's MAC does not match: the head row was rewritten outside Custos")
-    problems += _against_checkpoint(session.info.get(_CHECKPOINT), key, hashes, expected_seq - 1)
+    if anchor is not None:
+        seq, entry_hash, written_at = anchor
+        if seq > expected_seq - 1:
+            problems.append(f"the checkpoint written {written_at} names entry {seq}, but the log ends at "
+                            f"{expected_seq - 1}: entries {expected_seq}..{seq} were cut off")
+        elif at_anchor != entry_hash:
+            problems.append(f"entry {seq} differs from the checkpoint's (the log was rewritten)")
     if head is not None and (head.seq != expected_seq - 1 or head.entry_hash != prev):
         problems.append(
             f"the newest entry should be {head.seq} with hash {head.entry_hash[:12]}…; "
@@ -317,28 +324,24 @@ def verify(session: Session) -> ChainReport:
     return ChainReport(entries=count, head=prev, problems=problems)
 
 
-def _against_checkpoint(path: str | None, key: bytes | None, hashes: dict[int, str], last: int) -> list[str]:
+def _read_checkpoint(path: str | None, key: bytes | None) -> tuple[tuple[int, str, Any] | None, list[str]]:
+    """The checkpoint's (seq, hash, written at) when it is there and its MAC holds, else the problem."""
     if not path or not key:
-        return []
+        return None, []
     try:
         record = json.loads(Path(path).read_text(encoding="utf-8"))
         seq, entry_hash = int(record["seq"]), str(record["entry_hash"])
     except FileNotFoundError:
-        return []  # no entry has been written since checkpoints began
+        return None, []  # no entry has been written since checkpoints began
     except (OSError, ValueError, KeyError, TypeError):
-        return [f"the checkpoint {path} cannot be read"]
+        return None, [f"the checkpoint {path} cannot be read"]
     if record.get("mac") != head_mac(key, seq, entry_hash, "checkpoint"):
-        return [f"the checkpoint {path} does not carry a valid MAC (altered)"]
-    if seq > last:
-        return [f"the checkpoint written {record.get('written_at')} names entry {seq}, but the log ends at "
-                f"{last}: entries {last + 1}..{seq} were cut off"]
-    if hashes.get(seq) != entry_hash:
-        return [f"entry {seq} differs from the checkpoint's (the log was rewritten)"]
-    return []
+        return None, [f"the checkpoint {path} does not carry a valid MAC (altered)"]
+    return (seq, entry_hash, record.get("written_at")), []
 
 
 def checkpoint(session: Session) -> int:
-    """Write the checkpoint now (``custos audit checkpoint``); returns the sequence number written."""
+    """Write the checkpoint now, however recently it was written; returns the sequence number."""
     head = session.get(AuditHead, 1)
     path, key = session.info.get(_CHECKPOINT), session.info.get(_KEY)
     if head is None or not path or not key:
