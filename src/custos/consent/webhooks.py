@@ -150,16 +150,16 @@ def deliver_due(consent: Consent, client: httpx.Client | None = None) -> int:
             headers = {"Content-Type": "application/json", "User-Agent": "Custos-Webhooks/1",
                        SIGNATURE_HEADER: signature(secret, body, int(time.time()))}
             status: int | None = None
+            # a refused address is recorded as a failed attempt, and nothing is sent to it
             error: str | None = resolution_refusal(url, what="the webhook URL")
-            try:
-                if error is not None:
-                    raise httpx.RequestError(error)  # recorded as a failed attempt; nothing is sent
-                answer = http.post(url, content=body, headers=headers)
-                status = answer.status_code
-                if not 200 <= status < 300:
-                    error = f"the receiver answered {status}"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:500]
+            if error is None:
+                try:
+                    answer = http.post(url, content=body, headers=headers)
+                    status = answer.status_code
+                    if not 200 <= status < 300:
+                        error = f"the receiver answered {status}"
+                except httpx.HTTPError as exc:
+                    error = f"{type(exc).__name__}: {exc}"[:500]
             _record_attempt(consent, delivery_id, status, error)
     finally:
         if own:

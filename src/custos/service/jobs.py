@@ -60,17 +60,23 @@ def handlers() -> dict[str, Handler]:
     return {"execute": execute, "callback": send_callback}
 
 
-WORKER = f"{socket.gethostname()[:40]}:{os.getpid()}"
+def _worker() -> str:
+    """This process, as a job's lease names it (asked each time: a forked worker is another process)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
 def _lease(service: Service) -> timedelta:
     return timedelta(seconds=service.settings.job_lease_seconds)
 
 
+def _lapsed(moment: Any) -> sa.ColumnElement[bool]:
+    """Running under a lease that ran out: its worker died."""
+    return sa.and_(Job.status == "running", Job.lease_until.is_not(None), Job.lease_until < moment)
+
+
 def _due(moment: Any) -> sa.ColumnElement[bool]:
-    """Queued and due, or running under a lease that ran out (its worker died)."""
-    return sa.or_(sa.and_(Job.status == "queued", Job.run_after <= moment),
-                  sa.and_(Job.status == "running", Job.lease_until.is_not(None), Job.lease_until < moment))
+    """Queued and due, or lapsed."""
+    return sa.or_(sa.and_(Job.status == "queued", Job.run_after <= moment), _lapsed(moment))
 
 
 def claim(service: Service) -> Job | None:
@@ -96,7 +102,7 @@ def claim(service: Service) -> Job | None:
         job.attempts += 1
         job.updated_at = moment
         job.lease_until = moment + _lease(service)
-        job.worker = WORKER
+        job.worker = _worker()
         return job
 
 
@@ -122,7 +128,7 @@ class Heartbeat:
             try:
                 with self.service.plane.write() as session:
                     session.execute(sa.update(Job).where(Job.id == self.job_id, Job.status == "running",
-                                                         Job.worker == WORKER)
+                                                         Job.worker == _worker())
                                     .values(lease_until=self.service.clock() + _lease(self.service)))
             except Exception as exc:  # a missed beat only shortens the lease; the work goes on
                 log.warning("could not renew the lease of job %s: %s", self.job_id, exc)
@@ -199,8 +205,7 @@ def retry(service: Service, request_id: str, *, actor: str) -> None:
 
 def stuck(session: Session, service: Service, request_id: str | None = None) -> list[Job]:
     """Running jobs whose lease ran out: their worker died and nobody has taken them again yet."""
-    query = sa.select(Job).where(Job.status == "running", Job.lease_until.is_not(None),
-                                 Job.lease_until < service.clock())
+    query = sa.select(Job).where(_lapsed(service.clock()))
     if request_id is not None:
         query = query.where(Job.request_id == request_id)
     return list(session.scalars(query.order_by(Job.id)))
