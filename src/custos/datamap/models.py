@@ -82,6 +82,33 @@ class Reference(Strict):
         return value
 
 
+class Retention(Strict):
+    """How long data is kept: ``period`` (ISO 8601) counted ``from`` a moment, ``then`` what happens.
+
+    ``from`` is a field name (a date/time column of the collection, ``closed_at``),
+    ``collection`` (each collection's own ``anchor:`` field) or ``last_activity`` (the newest
+    ``activity: true`` field of the person the row belongs to, across their collections).
+    ``then``: ``delete`` the rows, ``anonymize`` the fields (each by its ``erase`` strategy),
+    or ``review`` (reported as due, never changed).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    period: str
+    from_: str = Field(default="collection", alias="from", pattern=r"^[A-Za-z_][A-Za-z0-9_$]*$", max_length=128)
+    then: Literal["delete", "anonymize", "review"] = "delete"
+
+    @field_validator("period")
+    @classmethod
+    def _iso_duration(cls, value: str) -> str:
+        Duration.parse(value)
+        return value
+
+    @property
+    def duration(self) -> Duration:
+        return Duration.parse(self.period)
+
+
 class DataField(Strict):
     name: str = Field(min_length=1, max_length=128)
     description: str | None = None
@@ -92,6 +119,9 @@ class DataField(Strict):
     erase: Strategy | None = None
     keep_for: str | None = None
     references: Reference | None = None
+    #: a date/time column that records the person doing something (a sign-in, an order):
+    #: retention ``from: last_activity`` counts from the newest of them
+    activity: bool = False
 
     @field_validator("name")
     @classmethod
@@ -162,6 +192,10 @@ class Collection(Strict):
     name: str = Field(min_length=1, max_length=128)
     description: str | None = None
     erase_rows: bool = False
+    #: the date/time field a row's retention clock starts from (``from: collection``)
+    anchor: str | None = None
+    #: the collection's own retention, in place of its purposes' periods
+    retention: Retention | None = None
     fields: list[DataField] = Field(min_length=1)
 
     @field_validator("name")
@@ -209,24 +243,6 @@ class Organization(Strict):
     jurisdictions: list[str] = Field(min_length=1)
     phone_region: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
     security_measures: list[str] = Field(default_factory=list)
-
-
-class Retention(Strict):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    period: str
-    from_: str = Field(default="collection", alias="from")
-    then: Literal["delete", "anonymize", "review"] = "delete"
-
-    @field_validator("period")
-    @classmethod
-    def _iso_duration(cls, value: str) -> str:
-        Duration.parse(value)
-        return value
-
-    @property
-    def duration(self) -> Duration:
-        return Duration.parse(self.period)
 
 
 class Purpose(Strict):

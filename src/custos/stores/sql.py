@@ -27,6 +27,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from custos.errors import StoreError
 from custos.matching import REMOVABLE, MatchRule
 from custos.stores.base import Assignment, ColumnInfo, ColumnKind, LookupPlan, Selector
+from custos.stores.sql_due import DueQueries
 
 DEFAULT_BATCH = 500
 
@@ -109,7 +110,7 @@ def coerce(kind: ColumnKind, value: Any) -> Any:
     return value
 
 
-class SQLStore:
+class SQLStore(DueQueries):
     """A relational database reached through a SQLAlchemy URL."""
 
     def __init__(self, system: str, url: str, *, batch_size: int = DEFAULT_BATCH) -> None:
@@ -133,6 +134,9 @@ class SQLStore:
     @property
     def dialect(self) -> str:
         return self.url.get_backend_name()
+
+    def _sa(self) -> Engine:
+        return self.engine
 
     @property
     def engine(self) -> Engine:

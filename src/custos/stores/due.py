@@ -1,0 +1,86 @@
+"""Rows whose retention period is over, as a condition a store evaluates itself.
+
+Retention never reads a table into Python to decide what is due. It hands the store a
+``Due``: the date/time fields that start the clock (on the collection itself, or on the
+row it belongs to up a chain of references), the cut-off instant, and the rows elsewhere
+that keep a person active. The store turns it into one ``WHERE`` (nested ``IN`` subqueries
+for the chain, ``NOT EXISTS`` for recent activity) and answers with counts, the oldest
+anchor, or the due rows' keys in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from custos.stores.base import Assignment
+
+
+@dataclass(frozen=True)
+class Link:
+    """One step up a chain of references: ``field`` of the current table holds ``parent.parent_field``."""
+
+    field: str
+    parent: str
+    parent_field: str
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """Rows of ``table`` that keep the anchor row alive: ``table.field`` holds the anchor row's
+    ``key``, and one of their ``activity`` fields is on or after the cut-off."""
+
+    table: str
+    field: str
+    key: str
+    activity: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Due:
+    """The rows of one collection whose clock ran out.
+
+    On the anchor table (the collection itself when ``path`` is empty), every non-empty
+    ``anchors`` field is before ``cutoff`` and at least one is set; no ``fresh`` row is
+    newer. A row whose anchors are all empty is *undated*: counted, never due.
+    ``holding`` limits the rows to those where some field still holds a value to remove:
+    ``(field, "set")`` for a field that must become empty, ``(field, "<text>")`` for a
+    field that must become that text.
+    """
+
+    anchors: tuple[str, ...]
+    cutoff: datetime
+    path: tuple[Link, ...] = ()
+    fresh: tuple[Fresh, ...] = ()
+    holding: tuple[tuple[str, str], ...] = ()
+    #: how to read date/time columns without a time zone (an IANA name; the system's option)
+    zone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class DueSummary:
+    due: int
+    oldest: Any  # the oldest anchor among the due rows (a date or datetime), None when none
+    undated: int  # rows whose anchors are all empty
+
+
+@runtime_checkable
+class DueStore(Protocol):
+    """A store that can evaluate retention conditions (the SQL store does)."""
+
+    def due_summary(self, collection: str, due: Due) -> DueSummary: ...
+
+    def due_keys(self, collection: str, key_columns: Sequence[str], due: Due,
+                 after: tuple[Any, ...] | None, limit: int) -> list[tuple[Any, ...]]:
+        """The keys of up to ``limit`` due rows after ``after``, in key order."""
+        ...
+
+    def delete_due(self, collection: str, due: Due) -> int:
+        """Delete every due row (a collection without a key); one statement."""
+        ...
+
+    def update_due(self, collection: str, due: Due, assignments: Sequence[Assignment]) -> int:
+        """Apply constant assignments to every due row (a collection without a key); one statement."""
+        ...
