@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     )
     near_due_days: int = Field(5, ge=0, le=60, description="days before the due date a request shows as near")
     job_attempts: int = Field(3, ge=1, le=20, description="attempts of a failing job before it is marked failed")
+    retention_every_hours: int = Field(
+        24, ge=1, le=24 * 31, description="how often the worker sweeps the stores for data past its retention period")
+    retention_retry_minutes: int = Field(
+        60, ge=1, le=24 * 60, description="how soon a retention sweep that failed is tried again")
     job_lease_seconds: int = Field(
         60, ge=5, le=3600, description="how long a running job stays its worker's without a heartbeat; a job "
                                        "whose worker died runs again once this has passed"

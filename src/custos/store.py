@@ -236,6 +236,52 @@ class Job(Base):
     worker: Mapped[str | None] = mapped_column(sa.String(64))
 
 
+class Hold(Base):
+    """A legal hold: rows it covers are left alone by retention sweeps and erasures until it is lifted.
+
+    ``scope`` is ``subject`` (the person named by the encrypted identities, found through
+    the map as a request finds them), ``collection`` (``dataset.collection``), ``dataset``
+    or ``system`` (``target`` names it).
+    """
+
+    __tablename__ = "holds"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(sa.String(16))
+    target: Mapped[str | None] = mapped_column(sa.String(300))
+    identities_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    #: keyed HMACs of the held person's normalized identities, to recognise them in a request
+    identity_hmacs: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    matter: Mapped[str] = mapped_column(sa.String(200))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    placed_by: Mapped[str] = mapped_column(sa.String(200))
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    lifted_by: Mapped[str | None] = mapped_column(sa.String(200))
+
+    def active(self, moment: datetime) -> bool:
+        return self.lifted_at is None and (self.ends_at is None or self.ends_at > moment)
+
+    @property
+    def label(self) -> str:
+        return f"hold {self.id} ({self.matter})"
+
+
+class RetentionRun(Base):
+    """One retention sweep: when, what started it, and its report (counts, never values)."""
+
+    __tablename__ = "retention_runs"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    trigger: Mapped[str] = mapped_column(sa.String(32))  # schedule | cli | console
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)  # running | done | failed
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    report: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
 class AuditEntry(Base):
     """One audit event; ``entry_hash = sha256(prev_hash + canonical JSON)`` chains them."""
 

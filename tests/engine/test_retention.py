@@ -21,6 +21,7 @@ from custos.datamap import DataMap, parse_datamap
 from custos.engine import Engine, Journal, Subject
 from custos.engine.retention import Holds, Retention
 from custos.errors import DataMapErrors
+from custos.stores import SQLStore
 from custos.stores.sql import normalize_url
 from tests.conftest import Databases
 
@@ -326,3 +327,44 @@ def test_a_malformed_period_names_its_line() -> None:
     with pytest.raises(DataMapErrors) as caught:
         load(doc)
     assert "ISO-8601" in str(caught.value) and caught.value.line
+
+
+def _sweep(url: str, journal: Path, kill_at: int | None, batch_size: int = 1) -> int:
+    from tests.engine.test_resume import Countdown, KillableJournal
+
+    countdown = Countdown(kill_at)
+    engine = Engine(load(document(url)), secret_key=SECRET, journal=KillableJournal(journal, countdown),
+                    batch_size=batch_size)
+    store = engine.store("db")
+    assert isinstance(store, SQLStore)
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *a: countdown.tick())
+    try:
+        Retention(engine).run(NOW, "sweep")
+    finally:
+        engine.close()
+        engine.journal.close()
+    return countdown.count
+
+
+def _state(url: str) -> tuple[Any, ...]:
+    return table(url, "customers", "id"), table(url, "orders", "id"), table(url, "sessions", "ip")
+
+
+def test_killed_anywhere_and_run_again_ends_like_one_clean_run(databases: Databases, tmp_path: Path,
+                                                               store_kind: str) -> None:
+    from tests.engine.test_resume import Killed
+
+    clean = databases.new()
+    build(clean)
+    points = _sweep(clean, tmp_path / "clean.db", None)
+    expected = _state(clean)
+    assert points > 20
+    stride = 3 if store_kind == "sqlite" else 11
+    for kill_at in range(1, points + 1, stride):
+        url = databases.new() if store_kind != "sqlite" else f"sqlite:///{tmp_path / f'shop_{kill_at}.db'}"
+        build(url)
+        journal = tmp_path / f"journal_{kill_at}.db"
+        with pytest.raises(Killed):
+            _sweep(url, journal, kill_at)
+        _sweep(url, journal, None)
+        assert _state(url) == expected, f"differs after a kill at point {kill_at}"

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from custos.cli import notice_commands, service_commands
+from custos.cli import notice_commands, retention_commands, service_commands
 from custos.cli.options import (
     EmailOption,
     IdOption,
@@ -228,6 +228,7 @@ def correct(
 
 notice_commands.register(app)
 service_commands.register(app)
+retention_commands.register(app)
 
 
 def main() -> None:

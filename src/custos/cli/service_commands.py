@@ -77,11 +77,14 @@ def register(app: typer.Typer) -> None:
         map_path: MapOption = None,
         once: Annotated[bool, typer.Option("--once", help="Run the jobs due now, then exit.")] = False,
         concurrency: Annotated[int, typer.Option(help="Celery worker threads.", min=1, max=64)] = 1,
+        beat: Annotated[bool, typer.Option(
+            "--beat/--no-beat", help="Run the retention-sweep schedule in this Celery worker (one worker only).")] = True,
     ) -> None:
-        """Run queued jobs and deliver agent status callbacks: a Celery worker when
-        CUSTOS_BROKER_URL is set, else a polling loop."""
+        """Run queued jobs, deliver agent status callbacks and sweep the stores for data past its
+        retention period when the schedule says so: a Celery worker when CUSTOS_BROKER_URL is set,
+        else a polling loop."""
         from custos.agents import callbacks
-        from custos.service import Service
+        from custos.service import Service, sweeps
         from custos.service.jobs import run_pending
 
         settings = _settings(map_path)
@@ -90,7 +93,7 @@ def register(app: typer.Typer) -> None:
         if settings.broker_url and not once:
             from custos.service.celery_jobs import run_worker
 
-            run_worker(settings, concurrency=concurrency)
+            run_worker(settings, concurrency=concurrency, beat=beat)
             return
         service = Service(settings)
         try:
@@ -101,6 +104,9 @@ def register(app: typer.Typer) -> None:
                 sent = callbacks.run_pending(service)
                 if sent:
                     typer.echo(f"attempted {sent} agent callback(s)", err=True)
+                swept = sweeps.run_if_due(service)
+                if swept is not None:
+                    typer.echo(f"retention sweep {swept.id}: {swept.status}", err=True)
                 if once:
                     return
                 time.sleep(0.5)

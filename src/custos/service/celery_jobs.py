@@ -20,6 +20,9 @@ from custos.config import Settings, get_settings
 from custos.service.context import Service
 
 TASK = "custos.run_jobs"
+SWEEP = "custos.retention_sweep"
+#: how often beat asks whether a retention sweep is due (the control plane keeps the schedule)
+SWEEP_CHECK_SECONDS = 300.0
 
 
 def make_celery(settings: Settings, **config: Any) -> Celery:
@@ -29,7 +32,17 @@ def make_celery(settings: Settings, **config: Any) -> Celery:
                     broker_connection_retry_on_startup=True, **config)
 
     app.task(name=TASK)(run_jobs)
+    app.task(name=SWEEP)(retention_sweep)
+    app.conf.beat_schedule = {"retention": {"task": SWEEP, "schedule": SWEEP_CHECK_SECONDS}}
     return app
+
+
+def retention_sweep() -> str | None:
+    """The beat task: sweep the stores when the schedule says a sweep is due."""
+    from custos.service import sweeps
+
+    record = sweeps.run_if_due(worker_service())
+    return record.id if record is not None else None
 
 
 def run_jobs() -> int:
@@ -61,14 +74,16 @@ def _catch_up(sender: Any = None, **_: Any) -> None:
         sender.app.send_task(TASK)
 
 
-def run_worker(settings: Settings, concurrency: int = 1) -> None:
-    """Start a Celery worker in this process (blocks), delivering agent callbacks beside it."""
+def run_worker(settings: Settings, concurrency: int = 1, beat: bool = True) -> None:
+    """Start a Celery worker in this process (blocks), delivering agent callbacks beside it;
+    with ``beat``, it also runs the schedule of retention sweeps (run it in one worker only)."""
     from custos.agents.callbacks import CallbackRunner
 
     app = make_celery(settings)
     runner = CallbackRunner(worker_service())
     runner.start()
     try:
-        app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"])
+        app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads",
+                         *(["--beat"] if beat else [])])
     finally:
         runner.stop()

@@ -14,7 +14,7 @@ from typing import Any
 
 from custos.package import build_package
 from custos.rules import RequestType
-from custos.service import audit, packages
+from custos.service import audit, holds, packages
 from custos.service.context import Service
 from custos.service.jobs import JobFailure
 from custos.service.preferences import record_choice
@@ -28,7 +28,7 @@ from custos.service.workflow import (
     subject_of,
     transition,
 )
-from custos.store import Job, RequestResult
+from custos.store import Hold, Job, RequestResult
 
 PREFERENCES = frozenset({
     RequestType.RESTRICTION, RequestType.OBJECTION, RequestType.OPT_OUT_SALE_SHARING,
@@ -64,6 +64,10 @@ def execute(service: Service, job: Job) -> None:
             status, rows, residual_ok = "completed", access.row_count, None
             extra["categories"] = access.categories()
         elif kind is RequestType.ERASURE:
+            blocking = holds.blocking_erasure(service, {i.value_hmac for i in request.identities}, subject)
+            if blocking:
+                _held(service, request.id, blocking)
+                return
             erasure = engine.erase(subject, run_key=request.id)
             result = erasure.to_dict()
             counts = {c.collection: {"found": c.rows_found, "changed": c.rows_changed, "deleted": c.rows_deleted}
@@ -85,6 +89,20 @@ def execute(service: Service, job: Job) -> None:
         else:
             raise JobFailure(f"{kind.value} requests are decided by an operator, not run")
     _finish(service, request.id, kind, status, rows, residual_ok, counts, result, extra)
+
+
+def _held(service: Service, request_id: str, blocking: list[Hold]) -> None:
+    """An erasure that meets a legal hold waits: the hold is its exception, the request is not
+    complete, and lifting the hold queues it again."""
+    ids = sorted({h.id for h in blocking})
+    result = {"status": "held", "holds": [h.label for h in blocking], "exception": holds.HOLD_EXCEPTION}
+    with service.plane.write() as session:
+        moment = service.clock()
+        session.add(RequestResult(
+            request_id=request_id, kind=RequestType.ERASURE.value, status="held", row_count=0, residual_ok=None,
+            collections={"holds": ids}, result_encrypted=service.vault.encrypt_json(result), created_at=moment))
+        audit.append(session, "request.held", actor="system", request_id=request_id, at=moment,
+                     detail={"holds": ids, "exception": holds.HOLD_EXCEPTION})
 
 
 def _finish(
