@@ -23,7 +23,7 @@ from custos.cli.options import (
     user_errors,
 )
 from custos.cli.report import print_erasure, print_plan
-from custos.errors import CustosError
+from custos.errors import CustosError, DataMapErrors
 
 app = typer.Typer(
     name="custos",
@@ -72,10 +72,18 @@ def validate(
     datamap = open_map(path or map_path)
     for warning in datamap.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    from custos.engine.retention_rules import resolve_retention
+
+    retention = resolve_retention(datamap)
+    if retention.problems and not connect:
+        raise DataMapErrors(retention.problems)
     if connect:
+        from custos.engine.retention import Retention
+
         engine = open_engine(datamap)
         try:
             engine.check_schema()
+            Retention(engine).check()  # anchors, their types, and what each rule must be able to do
             identity_warnings, lookups = engine.identity_report()
         finally:
             engine.close()
@@ -90,6 +98,7 @@ def validate(
         f"ok: {datamap.location}: {len(datamap.systems)} system(s), {len(datamap.collections)} collection(s), "
         f"{fields} field(s), identities {', '.join(datamap.identity_types)}"
         + ("; live stores match" if connect else "")
+        + (f"; {len(retention.rules)} retention rule(s)" if retention.rules else "")
     )
 
 

@@ -126,6 +126,37 @@ def register(app: typer.Typer) -> None:
         if record.status != "done":
             raise typer.Exit(1)
 
+    @app.command()
+    @user_errors
+    def replay(
+        since: Annotated[str, typer.Option(help="Re-apply what was erased or swept on or after this date (YYYY-MM-DD, "
+                                                "or an ISO date and time; UTC unless it says otherwise).")],
+        map_path: MapOption = None,
+        yes: Annotated[bool, typer.Option("--yes", help="Apply without asking.")] = False,
+        as_json: JsonOption = False,
+    ) -> None:
+        """After restoring stores from a backup: apply again every erasure and retention deletion
+        since the date, from the erasure ledger (keyed HMACs; no personal data is kept)."""
+        from custos.service import sweeps
+
+        moment = _date(since, "--since")
+        assert moment is not None
+        if not yes and not typer.confirm(f"re-apply every erasure and retention change since {moment:%Y-%m-%d %H:%M} UTC?"):
+            raise typer.Exit(1)
+        service = _service(map_path)
+        try:
+            report = sweeps.replay_ledger(service, moment, actor="cli")
+        finally:
+            service.close()
+        if as_json:
+            typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
+            return
+        typer.echo(f"replayed {report.entries} ledger entr{'y' if report.entries == 1 else 'ies'} since {report.since}")
+        for collection, counts in sorted(report.collections.items()):
+            typer.echo(f"  {collection}: {counts['recognised']} recognised, {counts['changed']} changed, "
+                       f"{counts['deleted']} deleted" + (f", {counts['missing_from_map']} no longer in the map"
+                                                         if counts.get("missing_from_map") else ""))
+
     @hold_app.command("place")
     @user_errors
     def hold_place(

@@ -122,6 +122,8 @@ class DataField(Strict):
     #: a date/time column that records the person doing something (a sign-in, an order):
     #: retention ``from: last_activity`` counts from the newest of them
     activity: bool = False
+    #: the field gives the person's age: their ``birth_date``, or their age in ``years``
+    age: Literal["birth_date", "years"] | None = None
 
     @field_validator("name")
     @classmethod
@@ -188,6 +190,14 @@ class DataField(Strict):
         return Strategy.MASK_NULL if self.is_personal else Strategy.KEEP
 
 
+class Minors(Strict):
+    """What happens to a person under the rule sets' age limit found in this collection."""
+
+    then: Literal["erase", "review"] = "review"
+    #: a field that is set when a parent consented; rows where it is empty lack the consent
+    consent: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_$]*$", max_length=128)
+
+
 class Collection(Strict):
     name: str = Field(min_length=1, max_length=128)
     description: str | None = None
@@ -196,6 +206,8 @@ class Collection(Strict):
     anchor: str | None = None
     #: the collection's own retention, in place of its purposes' periods
     retention: Retention | None = None
+    #: people under the age limit found here (through the field marked ``age:``)
+    minors: Minors | None = None
     fields: list[DataField] = Field(min_length=1)
 
     @field_validator("name")

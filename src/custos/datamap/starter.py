@@ -2,7 +2,7 @@
 
 STARTER_MAP = """\
 # Custos data map: where personal data lives, why, and what a request may do to it.
-# Format: CONTRACT §1 of the Custos docs. Check it with: custos validate --connect
+# Format: docs/datamap.md and docs/retention.md. Check it with: custos validate --connect
 organization:
   name: Example Company, Inc.
   address: 1 Main St, Springfield
@@ -23,12 +23,14 @@ datasets:
           - {name: id, primary_key: true}
           - {name: email, categories: [user.contact.email], identity: email, erase: mask_hash}
           - {name: name, categories: [user.name], erase: mask_null}
+          - {name: last_seen_at, activity: true}   # a date/time of the person's activity: retention's clock
       - name: orders
         fields:
           - {name: id, primary_key: true}
           - {name: user_id, references: {field: users.id, kind: owner}}   # a user's rows lead to their orders
           - {name: address, categories: [user.contact.address], erase: mask_redact}
           - {name: total, categories: [user.behavior.purchase_history], keep_for: tax_records}
+          - {name: placed_at, activity: true}      # a recent order keeps the user active
 
 purposes:
   - key: service
@@ -39,7 +41,7 @@ purposes:
     categories: [user.contact, user.name]
     sources: [the_subject]
     recipients: []
-    retention: {period: P3Y, from: last_activity, then: delete}
+    retention: {period: P3Y, from: last_activity, then: anonymize}   # custos retention plan shows what is due
 
 recipients: []
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from custos.datamap.datamap import CollectionInfo, DataMap, Edge, EntryPoint
-from custos.datamap.models import DataMapDocument, Strategy
+from custos.datamap.models import Collection, DataMapDocument, Strategy
 from custos.datamap.source import SourceMap, where
 from custos.errors import CustosError, DataMapError, DataMapErrors
 from custos.matching import BUILTIN, default_rule
@@ -133,6 +133,8 @@ def resolve(document: DataMapDocument, raw: SourceMap, location: str) -> DataMap
                         edge = replace(edge, mention=kind == "mention", declared=kind is not None)
                         edges.append(edge)
                         _warn_undeclared(problems, edge, collections, (*loc_f, "references"))
+            if collection.minors is not None:
+                _check_minors(problems, collection, qualified, (*loc_c, "minors"))
             if not any(f.is_personal or f.references for f in collection.fields):
                 problems.warn(f"{qualified} declares no personal field, identity or reference", loc_c)
 
@@ -162,6 +164,22 @@ def resolve(document: DataMapDocument, raw: SourceMap, location: str) -> DataMap
         )
     datamap.warnings = problems.warnings
     return datamap
+
+
+def _check_minors(problems: _Problems, collection: Collection, qualified: str, loc: tuple[int | str, ...]) -> None:
+    """A collection that looks for minors needs one age field, an identity and its consent field."""
+    minors = collection.minors
+    assert minors is not None
+    ages = [f.name for f in collection.fields if f.age]
+    if len(ages) != 1:
+        problems.add(f"minors: needs exactly one field of {qualified} marked age: birth_date or age: years"
+                     + (f" (found {', '.join(ages)})" if ages else ""), loc, qualified)
+    if not any(f.identity for f in collection.fields):
+        problems.add(f"minors: in {qualified} needs an identity field there, to know whom the rows are about",
+                     loc, qualified)
+    if minors.consent and collection.field(minors.consent) is None:
+        problems.add(f"minors: consent names {minors.consent!r}, which is not a field of {qualified}",
+                     (*loc, "consent"), qualified)
 
 
 def _warn_undeclared(

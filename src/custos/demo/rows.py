@@ -115,6 +115,9 @@ class ShopRows:
         phone = phone_number(person.country, rng) if rng.random() < 0.8 else None
         birth = None if rng.random() < 0.1 else (
             self.as_of.date() - dt.timedelta(days=between(rng, 18 * 365, 85 * 365)))
+        if birth is not None and number % 41 == 0:
+            # a few children signed up without a parent: the minors sweep finds them
+            birth = self.as_of.date() - dt.timedelta(days=11 * 365 + number % 1500)
         age = between(rng, _DAY, 6 * _YEAR)
         idle = below(rng, age)
         merged_into = number - 1 if number % 97 == 0 else None

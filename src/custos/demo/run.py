@@ -1,9 +1,9 @@
-"""``custos demo``: a sample shop, one person's plan, access and erasure, and a second run."""
+"""``custos demo``: a sample shop, one person's plan, access and erasure, a second run, and a dry run of retention."""
 
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import typer
@@ -13,8 +13,11 @@ from custos.config import Settings
 from custos.datamap import DataMap, load_datamap
 from custos.demo import build_shop, demo_map_text
 from custos.engine import Engine, Subject
+from custos.engine.minors import find_minors
+from custos.engine.retention import Retention
 from custos.notice import render_notice
 from custos.package import build_package
+from custos.rules import rule_set
 
 DEFAULT_URL = "${SHOP_DB_URL:-sqlite:///shop.db}"
 
@@ -66,6 +69,17 @@ def run_demo(directory: Path, *, customers: int = 200, seed: int = 7) -> None:
         _say("4. The same erasure again")
         again = engine.erase(subject)
         _say(f"  {again.status}: {again.rows_changed} row(s) changed, {again.rows_deleted} deleted")
+        _say()
+        _say("5. Retention (a dry run of the scheduled sweep)")
+        plan = Retention(engine).plan(datetime.now(UTC))
+        for rule in plan.rules:
+            if rule.due:
+                _say(f"  {rule.collection}: {rule.due} row(s) past {rule.period} ({rule.purpose}), would {rule.action}")
+        age, source = max((r.children.age, r.children.source) for r in map(rule_set, datamap.organization.jurisdictions)
+                          if r.children is not None)
+        children = find_minors(engine, date.today(), age)
+        _say(f"  minors    {len(children)} customer(s) under {age} ({source}) with no parent's consent: "
+             "the sweep opens an erasure request for an operator to review")
         notice = _write_notice(datamap, directory)
     finally:
         engine.close()

@@ -17,6 +17,7 @@ from typing import Any
 from custos.datamap import DataMap, EntryPoint, Strategy
 from custos.engine.erasure import SystemRun, residual_check
 from custos.engine.journal import Journal, Step
+from custos.engine.ledger import Ledger
 from custos.engine.masking import Masker, fit_problem
 from custos.engine.results import (
     CollectionOutcome,
@@ -105,6 +106,7 @@ class Engine:
         self._stores: dict[str, Store] = dict(stores or {})
         self._checked = False
         self._lookup_plans: dict[EntryPoint, LookupPlan | None] | None = None
+        self._ledger: Ledger | None = None
 
     # -- stores and schema --------------------------------------------------------------
     def store(self, system: str) -> Store:
@@ -123,6 +125,13 @@ class Engine:
         if self._journal is None:
             raise CustosError("this engine has no journal; give one to run erasures")
         return self._journal
+
+    @property
+    def ledger(self) -> Ledger:
+        """The erasure ledger, beside the journal (``custos.engine.ledger``)."""
+        if self._ledger is None:
+            self._ledger = Ledger(self.journal, self._secret)
+        return self._ledger
 
     def close(self) -> None:
         for store in self._stores.values():
@@ -348,6 +357,7 @@ class Engine:
                 systems[system] = {"status": "failed", "error": str(exc)}
                 continue
             journal.finished(key, system, "done", {"counts": system_counts})
+            self.ledger.record("erasure", key, [w for w in works if w.system == system])
             counts.update(system_counts)
             systems[system] = {"status": "done"}
 

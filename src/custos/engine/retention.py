@@ -132,15 +132,19 @@ class Retention:
             return problems
         deleted = {r.collection for r in self.rules if r.delete}
         for rule in self.rules:
-            anchor_info = self.datamap.collections[rule.anchor_collection]
-            columns = self.engine.store(rule.system).describe([anchor_info.name])[anchor_info.name] or {}
-            for name in rule.anchors:
+            dated = [(rule.collection, name) for name in rule.anchors]
+            dated += [(rule.anchor_collection, name) for name in rule.root_anchors]
+            dated += [(next(q for q, i in self.datamap.collections.items() if i.name == f.table
+                            and i.system == rule.system), a) for f in rule.fresh for a in f.activity]
+            for qualified, name in dict.fromkeys(dated):
+                info = self.datamap.collections[qualified]
+                columns = self.engine.store(rule.system).describe([info.name])[info.name] or {}
                 column = columns.get(name)
                 if column is None:
-                    problems.append(self._problem(rule, rule.anchor_collection, name,
-                                                  f"the retention anchor {name!r} is not a column of {anchor_info.name}"))
+                    problems.append(self._problem(rule, qualified, name,
+                                                  f"the retention anchor {name!r} is not a column of {info.name}"))
                 elif column.kind not in _DATED:
-                    problems.append(self._problem(rule, rule.anchor_collection, name,
+                    problems.append(self._problem(rule, qualified, name,
                                                   f"the retention anchor {name!r} is a {column.type_name} column, "
                                                   "not a date or date/time; the clock cannot start from it"))
             if not isinstance(self.engine.store(rule.system), DueStore):
@@ -265,6 +269,7 @@ class Retention:
                held: set[tuple[Any, ...]], labels: list[str]) -> None:
         info = self.datamap.collections[rule.collection]
         engine = self.engine
+        run_key = f"retention:{run_id}:{rule.key}"
         if not info.primary_key:
             if held:
                 # without a key, a held person's rows cannot be told apart from the others'
@@ -273,6 +278,7 @@ class Retention:
             store = self._store(rule)
             if rule.delete:
                 report.deleted = store.delete_due(rule.table, rule.due(now))
+                engine.ledger.record_due(run_key, rule.collection, rule.due(now), "delete", [])
                 return
             assignments = []
             for mask in rule.masks:
@@ -280,9 +286,10 @@ class Retention:
                 if is_constant:
                     assignments.append(Assignment(mask.field, set_constant=True, constant=value))
             report.anonymized = store.update_due(rule.table, rule.due(now), assignments)
+            engine.ledger.record_due(run_key, rule.collection, rule.due(now), "mask", list(rule.masks))
             return
         system_run = SystemRun(self.datamap, engine.store(rule.system), engine.masker, engine.journal,
-                               f"retention:{run_id}:{rule.key}", engine.batch_size)
+                               run_key, engine.batch_size)
         for keys in self._due_keys(rule, now):
             free = [k for k in keys if k not in held]
             if len(free) < len(keys):
@@ -294,6 +301,7 @@ class Retention:
                                   rows_found=len(free), delete=rule.delete, masks=list(rule.masks))
             system_run.row_marks = []
             counts = system_run.run([work], {}, None)[work.unit]
+            engine.ledger.record("retention", run_key, [work])
             report.deleted += counts["deleted"]
             report.anonymized += counts["changed"]
 

@@ -57,9 +57,10 @@ class RetentionRule:
     period: Duration
     then: str  # delete | anonymize | review
     start: str  # the map's ``from``
-    anchor_collection: str  # qualified: where the anchors are
-    anchors: tuple[str, ...]
+    anchor_collection: str  # qualified: the collection at the end of ``path`` (itself without one)
+    anchors: tuple[str, ...]  # on the collection itself
     path: tuple[Link, ...] = ()
+    root_anchors: tuple[str, ...] = ()  # on the collection at the end of ``path``
     fresh: tuple[Fresh, ...] = ()
     masks: tuple[FieldMask, ...] = ()
     delete: bool = False
@@ -78,12 +79,23 @@ class RetentionRule:
         if not self.delete:
             holding = tuple((m.field, REDACTED if m.strategy is Strategy.MASK_REDACT else "set")
                             for m in self.masks)
-        return Due(self.anchors, self.cutoff(now), self.path, self.fresh, holding, self.zone)
+        return Due(self.anchors, self.cutoff(now), self.path, self.fresh, holding, self.zone, self.root_anchors)
 
     def describe(self) -> str:
         action = "delete rows" if self.delete else (
             "review" if self.then == "review" else f"mask {', '.join(m.field for m in self.masks) or 'nothing'}")
         return f"{self.period.text} from {self.start} ({self.purpose}): {action}"
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where a rule's clock is read: the collection's own fields, and those of the row it belongs to."""
+
+    collection: str  # qualified: the end of ``path`` (the collection itself without one)
+    own: tuple[str, ...]
+    path: tuple[Link, ...]
+    root: tuple[str, ...]
+    fresh: tuple[Fresh, ...]
 
 
 @dataclass
@@ -152,27 +164,50 @@ class _Resolver:
                     queue.append((parent, (*path, link)))
         return None
 
+    def farthest(self, qualified: str) -> tuple[str, tuple[Link, ...]] | None:
+        """The farthest collection up the owner references that has ``activity: true`` fields:
+        the person the rows belong to."""
+        best: tuple[str, tuple[Link, ...]] | None = None
+        queue: deque[tuple[str, tuple[Link, ...]]] = deque([(qualified, ())])
+        seen = {qualified}
+        while queue:
+            current, path = queue.popleft()
+            if path and any(f.activity for f in self.datamap.collections[current].fields):
+                best = (current, path)
+            for parent, link in self.owners(current):
+                if parent not in seen:
+                    seen.add(parent)
+                    queue.append((parent, (*path, link)))
+        return best
+
+    def fresh(self, root: str, skip: str | None = None) -> tuple[Fresh, ...]:
+        """Rows of the collections ``root`` owns directly whose activity keeps its person active."""
+        root_info = self.datamap.collections[root]
+        found = []
+        for edge in self.owner_edges:
+            child = self.datamap.collections[edge.child]
+            if edge.parent == root and child.system == root_info.system and edge.child != skip:
+                activity = tuple(f.name for f in child.fields if f.activity)
+                if activity:
+                    found.append(Fresh(child.name, edge.child_field, edge.parent_field, activity))
+        return tuple(found)
+
     def anchor(self, info: CollectionInfo, retention: Retention, loc: tuple[int | str, ...],
-               whose: str) -> tuple[str, tuple[str, ...], tuple[Link, ...], tuple[Fresh, ...]] | None:
+               whose: str) -> Anchor | None:
         start = retention.from_
         if start == "last_activity":
-            found = self.climb(info.qualified, lambda c: any(f.activity for f in c.fields))
-            if found is None:
-                self.problem(f"{whose} counts from last_activity, but neither {info.qualified} nor a collection "
-                             "it belongs to (through owner references in the same system) has a field marked "
-                             "activity: true", loc, info.qualified)
-                return None
-            root, path = found
-            root_info = self.datamap.collections[root]
-            anchors = tuple(f.name for f in root_info.fields if f.activity)
-            fresh = []
-            for edge in self.owner_edges:
-                child = self.datamap.collections[edge.child]
-                if edge.parent == root and child.system == root_info.system:
-                    activity = tuple(f.name for f in child.fields if f.activity)
-                    if activity:
-                        fresh.append(Fresh(child.name, edge.child_field, edge.parent_field, activity))
-            return root, anchors, path, tuple(fresh)
+            own = tuple(f.name for f in info.fields if f.activity)
+            up = self.farthest(info.qualified)
+            if up is None:
+                if not own:
+                    self.problem(f"{whose} counts from last_activity, but neither {info.qualified} nor a collection "
+                                 "it belongs to (through owner references in the same system) has a field marked "
+                                 "activity: true", loc, info.qualified)
+                    return None
+                return Anchor(info.qualified, own, (), (), self.fresh(info.qualified))
+            root, path = up
+            root_anchors = tuple(f.name for f in self.datamap.collections[root].fields if f.activity)
+            return Anchor(root, own, path, root_anchors, self.fresh(root))
         if start == "collection":
             found = self.climb(info.qualified, lambda c: c.collection.anchor is not None)
             if found is None:
@@ -183,7 +218,7 @@ class _Resolver:
             root, path = found
             anchor = self.datamap.collections[root].collection.anchor
             assert anchor is not None
-            return root, (anchor,), path, ()
+            return Anchor(root, () if path else (anchor,), path, (anchor,) if path else (), ())
         found = self.climb(info.qualified, lambda c: c.collection.field(start) is not None)
         if found is None:
             self.problem(f"{whose} counts from {start!r}, a field that neither {info.qualified} nor a "
@@ -191,7 +226,7 @@ class _Resolver:
                          info.qualified)
             return None
         root, path = found
-        return root, (start,), path, ()
+        return Anchor(root, () if path else (start,), path, (start,) if path else (), ())
 
     # -- rules ------------------------------------------------------------------------
     def governing(self, data_field: DataField) -> Purpose | str | None:
@@ -240,7 +275,6 @@ class _Resolver:
             anchored = self.anchor(info, retention, loc, whose)
             if anchored is None:
                 continue
-            root, anchors, path, fresh = anchored
             names = {f.name for f in fields}
             kept = [Kept(f.name, f"kept for purpose {p} ({g[0].period})") for p, g in groups.items()
                     if p != purpose for f in g[1] if longer(g[0].duration, retention.duration)
@@ -259,8 +293,9 @@ class _Resolver:
                 continue
             self.out.rules.append(RetentionRule(
                 collection=info.qualified, system=info.system, table=info.name, purpose=purpose,
-                period=retention.duration, then=retention.then, start=retention.from_, anchor_collection=root,
-                anchors=anchors, path=path, fresh=fresh, masks=() if delete else masks, delete=delete,
+                period=retention.duration, then=retention.then, start=retention.from_,
+                anchor_collection=anchored.collection, anchors=anchored.own, path=anchored.path,
+                root_anchors=anchored.root, fresh=anchored.fresh, masks=() if delete else masks, delete=delete,
                 kept=tuple(kept), zone=zone,
             ))
 

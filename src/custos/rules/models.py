@@ -219,6 +219,14 @@ class UniversalOptOut(_Rule):
     source: Source = Field(min_length=1)
 
 
+class Children(_Rule):
+    """Below which age a person's data needs a parent's consent (COPPA; GDPR Art. 8)."""
+
+    age: int = Field(ge=1, le=21)
+    consent: str = Field(min_length=1)  # who gives it
+    source: Source = Field(min_length=1)
+
+
 class RecordKeeping(_Rule):
     """How long request records are kept and what they hold; ``keep_for`` null: as needed."""
 
@@ -238,6 +246,7 @@ class RuleSet(_Rule):
     roll_forward_to_working_day: bool = False
     universal_opt_out: UniversalOptOut | None = None
     records: RecordKeeping | None = None
+    children: Children | None = None
     requests: dict[RequestType, RequestEntry]
 
     @field_validator("timezone")

@@ -46,7 +46,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 OPEN = frozenset({"received", "identity_unverified", "verified", "approved", "in_progress", "failed"})
 PENDING = frozenset({"received", "identity_unverified", "verified", "approved"})
-SOURCES = frozenset({"privacy_center", "api", "opendsr", "agent", "declared_agent"})
+SOURCES = frozenset({"privacy_center", "api", "opendsr", "agent", "declared_agent", "minors"})
 ACCOUNT_VERIFIED = "account"  # the verified level of a request made through a signed-in account
 
 LABELS = {
@@ -83,6 +83,8 @@ class Intake:
     callback_urls: list[str] = field(default_factory=list)
     pre_verified: bool = False
     verified_level: str | None = None  # how a pre-verified request was verified (``ACCOUNT_VERIFIED``)
+    needs_approval: bool = False  # an operator decides it, whatever the approval settings say
+    acknowledge: bool = True  # mail the person an acknowledgement (not for a request the company opened)
 
 
 @dataclass
@@ -311,7 +313,7 @@ def _create_in(
         source=intake.source, agent_id=intake.agent_id,
         agent_permission=(service.vault.encrypt_text(intake.agent_permission)
                           if intake.agent_permission else None),
-        verification_level=level.value, needs_approval=kind in service.approval_types,
+        verification_level=level.value, needs_approval=kind in service.approval_types or intake.needs_approval,
         received_at=received, acknowledge_by=dates.acknowledge_by, respond_by=dates.respond_by,
         extension_notice_by=dates.extension_notice_by,
         due_at=_utc(appeal_due(received, rules)) if appealed else dates.due,
@@ -329,7 +331,7 @@ def _create_in(
     # One mail acknowledges the request: the code mail where a code is due, else its own.
     needs_code = level is not VerificationLevel.NONE and not intake.pre_verified
     context = {**mail_context(service, request), "received": _day(received)}
-    if email is not None:
+    if email is not None and intake.acknowledge:
         request.acknowledged_at = received
         audit.append(session, "request.acknowledged", actor="system", request_id=request.id, at=received,
                      detail={"mail": "code" if needs_code else "acknowledgement"})

@@ -42,9 +42,13 @@ class Fresh:
 class Due:
     """The rows of one collection whose clock ran out.
 
-    On the anchor table (the collection itself when ``path`` is empty), every non-empty
-    ``anchors`` field is before ``cutoff`` and at least one is set; no ``fresh`` row is
-    newer. A row whose anchors are all empty is *undated*: counted, never due.
+    ``anchors`` are date/time fields of the collection itself: every non-empty one is
+    before ``cutoff``, and at least one is set. ``path`` leads up a chain of references to
+    the row the collection's rows belong to, whose ``root_anchors`` must be before the
+    cut-off too (a row with an empty reference counts on its own anchors alone); with no
+    own anchors, only the row it belongs to counts. ``fresh`` rows (on the row at the end
+    of the path, or on the collection itself without a path) that are newer keep it alive.
+    A row with no date to go by is *undated*: counted, never due.
     ``holding`` limits the rows to those where some field still holds a value to remove:
     ``(field, "set")`` for a field that must become empty, ``(field, "<text>")`` for a
     field that must become that text.
@@ -57,13 +61,14 @@ class Due:
     holding: tuple[tuple[str, str], ...] = ()
     #: how to read date/time columns without a time zone (an IANA name; the system's option)
     zone: str = "UTC"
+    root_anchors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class DueSummary:
     due: int
     oldest: Any  # the oldest anchor among the due rows (a date or datetime), None when none
-    undated: int  # rows whose anchors are all empty
+    undated: int  # rows with no date to go by
 
 
 @runtime_checkable
@@ -72,9 +77,18 @@ class DueStore(Protocol):
 
     def due_summary(self, collection: str, due: Due) -> DueSummary: ...
 
-    def due_keys(self, collection: str, key_columns: Sequence[str], due: Due,
+    def due_keys(self, collection: str, key_columns: Sequence[str], due: Due | None,
                  after: tuple[Any, ...] | None, limit: int) -> list[tuple[Any, ...]]:
         """The keys of up to ``limit`` due rows after ``after``, in key order."""
+        ...
+
+    def scan_keys(self, collection: str, key_columns: Sequence[str], after: tuple[Any, ...] | None,
+                  limit: int) -> list[tuple[Any, ...]]:
+        """Every key, a batch at a time (replaying the erasure ledger)."""
+        ...
+
+    def scan_values(self, collection: str, field: str, after: Any, limit: int) -> list[Any]:
+        """Every distinct value of one column, a batch at a time."""
         ...
 
     def delete_due(self, collection: str, due: Due) -> int:

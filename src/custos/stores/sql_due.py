@@ -50,12 +50,19 @@ class DueQueries:
         raise NotImplementedError
 
     # -- the condition ------------------------------------------------------------------
-    def _anchored(self, table: Any, due: Due) -> Any:
+    def _older(self, table: Any, anchors: Sequence[str], due: Due) -> Any:
+        """Every non-empty one of ``anchors`` before the cut-off, and at least one set."""
         zone = dt.UTC if due.zone == "UTC" else ZoneInfo(due.zone)
-        cols = [table.c[name] for name in due.anchors]
-        conditions: list[Any] = [sa.func.coalesce(*cols).is_not(None) if len(cols) > 1 else cols[0].is_not(None)]
-        conditions += [sa.or_(c.is_(None), c < cutoff_for(c, due.cutoff, zone)) if len(cols) > 1
-                       else c < cutoff_for(c, due.cutoff, zone) for c in cols]
+        cols = [table.c[name] for name in anchors]
+        if len(cols) == 1:
+            return cols[0] < cutoff_for(cols[0], due.cutoff, zone)
+        return sa.and_(sa.func.coalesce(*cols).is_not(None),
+                       *(sa.or_(c.is_(None), c < cutoff_for(c, due.cutoff, zone)) for c in cols))
+
+    def _dormant(self, table: Any, anchors: Sequence[str], due: Due) -> Any:
+        """``_older`` on the row the clock is read from, and no fresh row newer."""
+        zone = dt.UTC if due.zone == "UTC" else ZoneInfo(due.zone)
+        conditions = [self._older(table, anchors, due)]
         for fresh in due.fresh:
             conditions.append(~sa.exists().where(self._fresh(table, fresh, due, zone)))
         return sa.and_(*conditions)
@@ -65,8 +72,8 @@ class DueQueries:
         recent = [other.c[a] >= cutoff_for(other.c[a], due.cutoff, zone) for a in fresh.activity]
         return sa.and_(other.c[fresh.field] == anchor.c[fresh.key], sa.or_(*recent))
 
-    def _undated(self, table: Any, due: Due) -> Any:
-        return sa.and_(*(table.c[name].is_(None) for name in due.anchors))
+    def _empty(self, table: Any, anchors: Sequence[str]) -> Any:
+        return sa.and_(*(table.c[name].is_(None) for name in anchors))
 
     def _through(self, table: Any, path: Sequence[Link], at_anchor: Any) -> Any:
         """Rows of ``table`` whose chain of references leads to an anchor row meeting ``at_anchor``."""
@@ -78,6 +85,24 @@ class DueQueries:
             parent = parent.alias("parent_" + link.parent.replace(".", "_"))
         inner = sa.select(parent.c[link.parent_field]).where(self._through(parent, path[1:], at_anchor))
         return table.c[link.field].in_(inner)
+
+    def _clock_ran_out(self, table: Any, due: Due) -> Any:
+        if not due.path:
+            return self._dormant(table, due.anchors, due)
+        linked = self._through(table, due.path, lambda t: self._dormant(t, due.root_anchors, due))
+        if not due.anchors:
+            return linked
+        return sa.and_(self._older(table, due.anchors, due),
+                       sa.or_(table.c[due.path[0].field].is_(None), linked))
+
+    def _no_date(self, table: Any, due: Due) -> Any:
+        if not due.path:
+            return self._empty(table, due.anchors)
+        unlinked = sa.or_(table.c[due.path[0].field].is_(None),
+                          self._through(table, due.path, lambda t: self._empty(t, due.root_anchors)))
+        if not due.anchors:
+            return unlinked
+        return sa.and_(self._empty(table, due.anchors), unlinked)
 
     def _holding(self, table: Any, due: Due) -> Any:
         if not due.holding:
@@ -92,45 +117,83 @@ class DueQueries:
         return sa.or_(*conditions)
 
     def due_condition(self, table: Any, due: Due) -> Any:
-        return sa.and_(self._through(table, due.path, lambda t: self._anchored(t, due)), self._holding(table, due))
-
-    def _anchor_table(self, due: Due, table: sa.Table) -> sa.Table:
-        return self._table(due.path[-1].parent) if due.path else table
+        return sa.and_(self._clock_ran_out(table, due), self._holding(table, due))
 
     # -- the DueStore methods -----------------------------------------------------------
     def due_summary(self, collection: str, due: Due) -> DueSummary:
         table = self._table(collection)
-        anchor: Any = self._anchor_table(due, table)
-        if anchor is table:
-            anchor = anchor.alias("anchor_rows")
-        cols = [anchor.c[name] for name in due.anchors]
-        newest = cols[0] if len(cols) == 1 else _greatest(self._sa().dialect.name, cols)
         count = sa.select(sa.func.count()).select_from(table).where(self.due_condition(table, due))
-        undated = sa.select(sa.func.count()).select_from(table).where(
-            self._through(table, due.path, lambda t: self._undated(t, due)))
-        # the oldest anchor among the anchor rows that make rows of this collection due
-        # (a chain of two or more links: the oldest among every anchor row whose clock ran out)
-        anchored = self._anchored(anchor, due)
-        if len(due.path) == 1:
-            linked = sa.select(table.c[due.path[0].field]).where(self.due_condition(table, due))
-            anchored = sa.and_(anchored, anchor.c[due.path[0].parent_field].in_(linked))
-        elif not due.path:
-            anchored = sa.and_(anchored, self._holding(anchor, due))
-        oldest = sa.select(sa.func.min(newest)).select_from(anchor).where(anchored)
+        undated = sa.select(sa.func.count()).select_from(table).where(self._no_date(table, due))
+        if due.anchors:
+            # the oldest of the collection's own dates among its due rows
+            newest = self._newest(table, due.anchors)
+            oldest = sa.select(sa.func.min(newest)).select_from(table).where(self.due_condition(table, due))
+        else:
+            # the oldest date among the rows they belong to (for a chain of one link, those of due rows)
+            anchor: Any = self._table(due.path[-1].parent).alias("anchor_rows")
+            anchored = self._dormant(anchor, due.root_anchors, due)
+            if len(due.path) == 1:
+                linked = sa.select(table.c[due.path[0].field]).where(self.due_condition(table, due))
+                anchored = sa.and_(anchored, anchor.c[due.path[0].parent_field].in_(linked))
+            oldest = sa.select(sa.func.min(self._newest(anchor, due.root_anchors))).select_from(anchor).where(anchored)
         with self._connect(f"counting due rows of {collection}") as conn:
             return DueSummary(int(conn.execute(count).scalar_one()), conn.execute(oldest).scalar(),
                               int(conn.execute(undated).scalar_one()))
 
-    def due_keys(self, collection: str, key_columns: Sequence[str], due: Due,
+    def _newest(self, table: Any, anchors: Sequence[str]) -> Any:
+        cols = [table.c[name] for name in anchors]
+        return cols[0] if len(cols) == 1 else _greatest(self._sa().dialect.name, cols)
+
+    def due_keys(self, collection: str, key_columns: Sequence[str], due: Due | None,
                  after: tuple[Any, ...] | None, limit: int) -> list[tuple[Any, ...]]:
         table = self._table(collection)
         keys = [table.c[name] for name in key_columns]
-        statement = sa.select(*keys).where(self.due_condition(table, due))
+        statement = sa.select(*keys)
+        if due is not None:
+            statement = statement.where(self.due_condition(table, due))
         if after is not None:
             statement = statement.where(keys[0] > after[0] if len(keys) == 1 else sa.tuple_(*keys) > sa.tuple_(*after))
         statement = statement.order_by(*keys).limit(limit)
         with self._connect(f"finding due rows of {collection}") as conn:
             return [tuple(row) for row in conn.execute(statement)]
+
+    def scan_keys(self, collection: str, key_columns: Sequence[str], after: tuple[Any, ...] | None,
+                  limit: int) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` keys after ``after``, in key order (the key columns only)."""
+        return self.due_keys(collection, key_columns, None, after, limit)
+
+    def scan_values(self, collection: str, field: str, after: Any, limit: int) -> list[Any]:
+        """Up to ``limit`` distinct non-empty values of one column after ``after``, in order."""
+        table = self._table(collection)
+        column = table.c[field]
+        statement = sa.select(column).where(column.is_not(None)).distinct()
+        if after is not None:
+            statement = statement.where(column > after)
+        with self._connect(f"reading {collection}.{field}") as conn:
+            return [row[0] for row in conn.execute(statement.order_by(column).limit(limit))]
+
+    def younger_than(self, collection: str, field: str, kind: str, age: int, today: dt.date,
+                     consent: str | None, fields: Sequence[str], key_columns: Sequence[str],
+                     after: tuple[Any, ...] | None, limit: int) -> list[dict[str, Any]]:
+        """Rows of people under ``age`` on ``today`` (``field`` a birth date, or an age in years),
+        without a parent's consent where ``consent`` names its field; in key order."""
+        table = self._table(collection)
+        column = table.c[field]
+        if kind == "birth_date":
+            born_after = shift_years(today, -age)
+            condition: Any = column > born_after  # born on that day: turned ``age`` today
+        else:
+            condition = column < age
+        if consent:
+            condition = sa.and_(condition, table.c[consent].is_(None))
+        keys = [table.c[name] for name in key_columns]
+        statement = sa.select(*dict.fromkeys([*keys, *(table.c[f] for f in fields)])).where(condition)
+        if after is not None and keys:
+            statement = statement.where(keys[0] > after[0] if len(keys) == 1 else sa.tuple_(*keys) > sa.tuple_(*after))
+        if keys:
+            statement = statement.order_by(*keys)
+        with self._connect(f"looking for minors in {collection}") as conn:
+            return [dict(row) for row in conn.execute(statement.limit(limit)).mappings()]
 
     def delete_due(self, collection: str, due: Due) -> int:
         table = self._table(collection)
@@ -145,6 +208,14 @@ class DueQueries:
         with self._sa().begin() as conn:
             statement = sa.update(table).where(self.due_condition(table, due)).values(values)
             return int(conn.execute(statement).rowcount or 0)
+
+
+def shift_years(day: dt.date, years: int) -> dt.date:
+    """``day`` moved by whole years; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def _greatest(dialect: str, cols: list[sa.Column[Any]]) -> Any:

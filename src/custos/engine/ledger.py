@@ -1,0 +1,162 @@
+"""The erasure ledger: what every completed erasure and retention deletion did, without the data.
+
+A backup restored after people were erased brings them back. The ledger keeps, for every
+row an erasure or a retention sweep changed, a keyed HMAC of the row's key (or, in a
+collection without a key, of the value that selected the rows, in the form its match rule
+compares) with what was done to it: deleted, or which fields were masked by which
+strategy. Nothing in it can be read back into a person's data; with the service's key it
+recognises the same rows in a restored copy. ``replay`` reads the key columns of the
+ledger's collections in batches, recognises the rows, and applies the same changes with the
+same machinery, so the end state equals the state before the restore (a random mask
+draws a new random value). It is written beside the erasure journal, after each
+transaction commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from custos.engine.journal import Journal, encode
+from custos.engine.work import CollectionWork, FieldMask
+from custos.stores.due import Due, Fresh, Link
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    run_key TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    selector TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    action TEXT NOT NULL,
+    masks TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at);
+"""
+
+
+Mask = tuple[str, str, tuple[str, ...] | None]  # (field, strategy, digests of the values it replaced where limited)
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str  # erasure | retention
+    collection: str  # qualified
+    selector: str  # "key:<columns>" or "value:<field>:<rule>"
+    digest: str
+    action: str  # delete | mask
+    masks: tuple[Mask, ...]
+
+
+@dataclass
+class ReplayReport:
+    since: str
+    entries: int = 0
+    collections: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"since": self.since, "entries": self.entries, "collections": self.collections}
+
+
+class Ledger:
+    """The ledger in the journal's database, keyed with the engine's secret."""
+
+    def __init__(self, journal: Journal, secret: bytes) -> None:
+        self.journal = journal
+        self._key = hmac.new(secret, b"custos-ledger", hashlib.sha256).digest()
+        with journal._db() as db:
+            db.executescript(_SCHEMA)
+
+    def digest(self, value: Any) -> str:
+        return hmac.new(self._key, json.dumps(encode(value), sort_keys=True).encode(), hashlib.sha256).hexdigest()
+
+    def _masks(self, work: CollectionWork) -> str:
+        return json.dumps([[m.field, str(m.strategy),
+                            None if m.only_where_in is None else sorted(self.digest(v) for v in m.only_where_in)]
+                           for m in work.masks])
+
+    def record(self, kind: str, run_key: str, works: list[CollectionWork], at: datetime | None = None) -> int:
+        """Write what ``works`` did (call once their transaction committed)."""
+        moment = (at or datetime.now(UTC)).isoformat()
+        rows: list[tuple[str, ...]] = []
+        for work in works:
+            action = "delete" if work.delete else "mask"
+            if action == "mask" and not work.masks:
+                continue
+            masks = self._masks(work)
+            selector = work.selector
+            if selector.key_columns:
+                label = "key:" + ",".join(selector.key_columns)
+                rows += [(moment, kind, run_key, work.collection, label, self.digest(tuple(k)), action, masks)
+                         for k in selector.keys]
+                continue
+            for name, values in selector.any_of.items():
+                rule = selector.match.get(name)
+                label = f"value:{name}:{rule.name if rule is not None else ''}"
+                rows += [(moment, kind, run_key, work.collection, label, self.digest(v), action, masks)
+                         for v in values]
+        with self.journal._db() as db:
+            db.executemany("INSERT INTO ledger (at, kind, run_key, collection, selector, digest, action, masks) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return len(rows)
+
+    def record_due(self, run_key: str, collection: str, due: Due, action: str, masks: list[FieldMask],
+                   at: datetime | None = None) -> None:
+        """A retention change in a collection without a key: its condition, to repeat as it was."""
+        moment = (at or datetime.now(UTC)).isoformat()
+        condition = json.dumps({"anchors": list(due.anchors), "cutoff": due.cutoff.isoformat(),
+                                "path": [vars(link) for link in due.path],
+                                "fresh": [{**vars(f), "activity": list(f.activity)} for f in due.fresh],
+                                "holding": [list(h) for h in due.holding], "zone": due.zone,
+                                "root_anchors": list(due.root_anchors)}, sort_keys=True)
+        masks_json = json.dumps([[m.field, str(m.strategy), None] for m in masks])
+        with self.journal._db() as db:
+            db.execute("INSERT INTO ledger (at, kind, run_key, collection, selector, digest, action, masks) "
+                       "VALUES (?, 'retention', ?, ?, ?, '', ?, ?)",
+                       (moment, run_key, collection, "due:" + condition, action, masks_json))
+
+    def since(self, moment: datetime) -> list[Entry]:
+        with self.journal._db() as db:
+            rows = db.execute(
+                "SELECT kind, collection, selector, digest, action, masks FROM ledger WHERE at >= ? ORDER BY seq",
+                (moment.astimezone(UTC).isoformat(),)).fetchall()
+        return [Entry(kind, collection, selector, digest, action,
+                      tuple((f, s, None if w is None else tuple(w)) for f, s, w in json.loads(masks)))
+                for kind, collection, selector, digest, action, masks in rows]
+
+
+def due_of(selector: str) -> Due:
+    """The condition a ``due:`` entry recorded."""
+    data = json.loads(selector.removeprefix("due:"))
+    return Due(tuple(data["anchors"]), datetime.fromisoformat(data["cutoff"]),
+               tuple(Link(**link) for link in data["path"]),
+               tuple(Fresh(f["table"], f["field"], f["key"], tuple(f["activity"])) for f in data["fresh"]),
+               tuple((a, b) for a, b in data["holding"]), data["zone"], tuple(data["root_anchors"]))
+
+
+@dataclass
+class ReplayGroup:
+    """The ledger's entries for one collection, one way of selecting rows and one action."""
+
+    collection: str
+    selector: str
+    action: str
+    masks: tuple[Mask, ...]
+    digests: set[str] = field(default_factory=set)
+
+
+def replay_groups(entries: list[Entry]) -> list[ReplayGroup]:
+    """Entries grouped so that each group is one pass over its collection; a row deleted by a
+    later entry is deleted once, after its masks (deleting wins)."""
+    found: dict[tuple[str, str, str, tuple[Mask, ...]], ReplayGroup] = {}
+    for entry in entries:
+        key = (entry.collection, entry.selector, entry.action, entry.masks)
+        found.setdefault(key, ReplayGroup(entry.collection, entry.selector, entry.action, entry.masks)
+                         ).digests.add(entry.digest)
+    return sorted(found.values(), key=lambda g: (g.action == "delete", g.collection))
