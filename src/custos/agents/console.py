@@ -15,7 +15,7 @@ from custos.service.api.deps import ServiceDep
 from custos.service.auth import Principal
 from custos.service.context import Service
 from custos.service.errors import PermissionDeniedError
-from custos.service.pages.console import _token, signed_in, to_login
+from custos.service.pages.console import form_token, signed_in, to_login
 from custos.service.pages.rendering import render
 from custos.service.vault import same
 
@@ -29,14 +29,14 @@ def _page(request: Request, service: Service, principal: Principal, error: str |
     agents = [(agent, paired, callbacks.log_of(service, agent.id, limit=5))
               for agent, paired in registry.all_agents(service)]
     return render(request, "console_agents.html.j2", status, principal=principal, agents=agents, error=error,
-                  can_write=principal.can(MANAGE), csrf_token=_token(service, principal))
+                  can_write=principal.can(MANAGE), csrf_token=form_token(service, principal))
 
 
 def _writer(request: Request, service: Service, csrf_token: str) -> Principal | None:
     principal = signed_in(request, service)
     if principal is None:
         return None
-    if not same(csrf_token, _token(service, principal)):
+    if not same(csrf_token, form_token(service, principal)):
         raise PermissionDeniedError("the form has expired; reload the page and try again")
     if not principal.can(MANAGE):
         raise PermissionDeniedError("your role cannot change agents")

@@ -169,7 +169,8 @@ def register(app: typer.Typer) -> None:
     def apikey_create(
         name: Annotated[str, typer.Option(help="What the key is for.")],
         scope: Annotated[list[str], typer.Option(help="A scope (repeatable): requests:read, requests:write, "
-                                                       "audit:read, opendsr, users:write.")],
+                                                       "audit:read, opendsr, users:write, agents:write, holds:read, "
+                                                       "holds:write, retention:run.")],
     ) -> None:
         """Create an API key; it is printed once."""
         from custos.service import Service

@@ -14,7 +14,13 @@ from fastapi import FastAPI
 
 from custos.config import Settings, get_settings
 from custos.datamap import DataMap
-from custos.service.api import admin_router, install_error_handlers, opendsr_router, public_router
+from custos.service.api import (
+    admin_router,
+    install_error_handlers,
+    opendsr_router,
+    public_router,
+    retention_router,
+)
 from custos.service.api.session import router as session_router
 from custos.service.context import Clock, Service
 from custos.service.jobs import JobRunner
@@ -80,6 +86,7 @@ def create_app(
     app.include_router(public_router)
     app.include_router(session_router)
     app.include_router(admin_router)
+    app.include_router(retention_router)
     app.include_router(opendsr_router)
     app.include_router(notice_router)
     if extensions:
@@ -91,10 +98,11 @@ def create_app(
         install_consent(app)
         service.consent = getattr(app.state, "consent", None)
     if pages:
-        from custos.service.pages import center_router, console_router
+        from custos.service.pages import center_router, console_router, retention_pages_router
 
         app.include_router(center_router)
         app.include_router(console_router)
+        app.include_router(retention_pages_router)
     return app
 
 

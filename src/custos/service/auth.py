@@ -30,11 +30,12 @@ from custos.service.errors import (
 from custos.service.vault import same, sha256_hex
 from custos.store import ApiKey, RevokedSession, User
 
-SCOPES = ("requests:read", "requests:write", "audit:read", "opendsr", "users:write", "agents:write")
+SCOPES = ("requests:read", "requests:write", "audit:read", "opendsr", "users:write", "agents:write",
+          "holds:read", "holds:write", "retention:run")
 ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset(SCOPES),
-    "operator": frozenset({"requests:read", "requests:write", "audit:read"}),
-    "auditor": frozenset({"requests:read", "audit:read"}),
+    "operator": frozenset({"requests:read", "requests:write", "audit:read", "holds:read", "retention:run"}),
+    "auditor": frozenset({"requests:read", "audit:read", "holds:read"}),
 }
 SESSION_COOKIE = "custos_session"
 SESSION_LIFETIME = timedelta(hours=8)

@@ -73,7 +73,7 @@ def sign_in(request: Request, service: ServiceDep, email: Text, password: Text, 
 def sign_out(request: Request, service: ServiceDep, csrf_token: Text = "") -> Response:
     """End the session."""
     principal = signed_in(request, service)
-    if principal and principal.session and same(csrf_token, _token(service, principal)):
+    if principal and principal.session and same(csrf_token, form_token(service, principal)):
         end_session(service, principal.session)
         response = to_login()
         response.delete_cookie(SESSION_COOKIE, path="/")
@@ -81,7 +81,7 @@ def sign_out(request: Request, service: ServiceDep, csrf_token: Text = "") -> Re
     return to_login()
 
 
-def _token(service: Service, principal: Principal) -> str:
+def form_token(service: Service, principal: Principal) -> str:
     return csrf_token(service, principal.session or "")
 
 
@@ -98,7 +98,7 @@ def queue(request: Request, service: ServiceDep) -> Response:
         stuck = {j.request_id for j in jobs.stuck(session, service)}
     rows.sort(key=lambda row: row[0].status not in workflow.OPEN)
     return render(request, "console_queue.html.j2", principal=principal, rows=rows, stuck=stuck,
-                  csrf_token=_token(service, principal))
+                  csrf_token=form_token(service, principal))
 
 
 @router.get("/reports/metrics", response_class=HTMLResponse)
@@ -139,7 +139,7 @@ def _detail(request: Request, service: Service, principal: Principal, request_id
                   label=workflow.label(stored), history=history, results=results, error=error,
                   late=workflow.is_late(service, stored), near=workflow.is_near(service, stored), stuck=stuck,
                   exceptions=list(service.datamap.exceptions), can_write=principal.can("requests:write"),
-                  csrf_token=_token(service, principal))
+                  csrf_token=form_token(service, principal))
 
 
 @router.post("/requests/{request_id}/{action}", response_class=HTMLResponse)
@@ -151,7 +151,7 @@ def decide(
     principal = signed_in(request, service)
     if principal is None:
         return to_login()
-    if not same(csrf_token, _token(service, principal)):
+    if not same(csrf_token, form_token(service, principal)):
         raise PermissionDeniedError("the form has expired; reload the page and try again")
     if not principal.can("requests:write"):
         raise PermissionDeniedError("your role can only read")
