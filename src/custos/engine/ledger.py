@@ -23,7 +23,7 @@ from typing import Any
 
 from custos.engine.journal import Journal, encode
 from custos.engine.work import CollectionWork, FieldMask
-from custos.stores.due import Due, Fresh, Link
+from custos.stores.due import Due, Fresh, Link, Route
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -110,11 +110,7 @@ class Ledger:
                    at: datetime | None = None) -> None:
         """A retention change in a collection without a key: its condition, to repeat as it was."""
         moment = (at or datetime.now(UTC)).isoformat()
-        condition = json.dumps({"anchors": list(due.anchors), "cutoff": due.cutoff.isoformat(),
-                                "path": [vars(link) for link in due.path],
-                                "fresh": [{**vars(f), "activity": list(f.activity)} for f in due.fresh],
-                                "holding": [list(h) for h in due.holding], "zone": due.zone,
-                                "root_anchors": list(due.root_anchors)}, sort_keys=True)
+        condition = json.dumps(_due_json(due), sort_keys=True)
         masks_json = json.dumps([[m.field, str(m.strategy), None] for m in masks])
         with self.journal._db() as db:
             db.execute("INSERT INTO ledger (at, kind, run_key, collection, selector, digest, action, masks) "
@@ -131,13 +127,28 @@ class Ledger:
                 for kind, collection, selector, digest, action, masks in rows]
 
 
+def _fresh_json(fresh: tuple[Fresh, ...]) -> list[dict[str, Any]]:
+    return [{**vars(f), "activity": list(f.activity)} for f in fresh]
+
+
+def _due_json(due: Due) -> dict[str, Any]:
+    return {"anchors": list(due.anchors), "cutoff": due.cutoff.isoformat(), "zone": due.zone,
+            "routes": [{"path": [vars(link) for link in r.path], "anchors": list(r.anchors),
+                        "fresh": _fresh_json(r.fresh)} for r in due.routes],
+            "fresh": _fresh_json(due.fresh), "holding": [list(h) for h in due.holding]}
+
+
+def _fresh_of(data: list[dict[str, Any]]) -> tuple[Fresh, ...]:
+    return tuple(Fresh(f["table"], f["field"], f["key"], tuple(f["activity"])) for f in data)
+
+
 def due_of(selector: str) -> Due:
     """The condition a ``due:`` entry recorded."""
     data = json.loads(selector.removeprefix("due:"))
-    return Due(tuple(data["anchors"]), datetime.fromisoformat(data["cutoff"]),
-               tuple(Link(**link) for link in data["path"]),
-               tuple(Fresh(f["table"], f["field"], f["key"], tuple(f["activity"])) for f in data["fresh"]),
-               tuple((a, b) for a, b in data["holding"]), data["zone"], tuple(data["root_anchors"]))
+    routes = tuple(Route(tuple(Link(**link) for link in r["path"]), tuple(r["anchors"]), _fresh_of(r["fresh"]))
+                   for r in data["routes"])
+    return Due(tuple(data["anchors"]), datetime.fromisoformat(data["cutoff"]), routes, _fresh_of(data["fresh"]),
+               tuple((a, b) for a, b in data["holding"]), data["zone"])
 
 
 @dataclass

@@ -27,7 +27,7 @@ from custos.datamap.source import where
 from custos.engine.masking import REDACTED, VALUE_DEPENDENT
 from custos.engine.work import FieldMask
 from custos.errors import DataMapError
-from custos.stores.due import Due, Fresh, Link
+from custos.stores.due import Due, Fresh, Link, Route
 from custos.taxonomy import Taxonomy
 
 OWN = "collection"  # the purpose key of a collection's own retention
@@ -57,11 +57,10 @@ class RetentionRule:
     period: Duration
     then: str  # delete | anonymize | review
     start: str  # the map's ``from``
-    anchor_collection: str  # qualified: the collection at the end of ``path`` (itself without one)
     anchors: tuple[str, ...]  # on the collection itself
-    path: tuple[Link, ...] = ()
-    root_anchors: tuple[str, ...] = ()  # on the collection at the end of ``path``
+    routes: tuple[Route, ...] = ()  # to the rows the collection's rows belong to
     fresh: tuple[Fresh, ...] = ()
+    route_ends: tuple[str, ...] = ()  # qualified: the collection at the end of each route
     masks: tuple[FieldMask, ...] = ()
     delete: bool = False
     kept: tuple[Kept, ...] = ()
@@ -79,7 +78,7 @@ class RetentionRule:
         if not self.delete:
             holding = tuple((m.field, REDACTED if m.strategy is Strategy.MASK_REDACT else "set")
                             for m in self.masks)
-        return Due(self.anchors, self.cutoff(now), self.path, self.fresh, holding, self.zone, self.root_anchors)
+        return Due(self.anchors, self.cutoff(now), self.routes, self.fresh, holding, self.zone)
 
     def describe(self) -> str:
         action = "delete rows" if self.delete else (
@@ -89,13 +88,12 @@ class RetentionRule:
 
 @dataclass(frozen=True)
 class Anchor:
-    """Where a rule's clock is read: the collection's own fields, and those of the row it belongs to."""
+    """Where a rule's clock is read: the collection's own fields, and the rows it belongs to."""
 
-    collection: str  # qualified: the end of ``path`` (the collection itself without one)
     own: tuple[str, ...]
-    path: tuple[Link, ...]
-    root: tuple[str, ...]
-    fresh: tuple[Fresh, ...]
+    routes: tuple[Route, ...]
+    fresh: tuple[Fresh, ...]  # without routes: rows elsewhere that keep the collection's own rows alive
+    ends: tuple[str, ...]  # qualified: the collections at the end of each route
 
 
 @dataclass
@@ -164,12 +162,15 @@ class _Resolver:
                     queue.append((parent, (*path, link)))
         return None
 
-    def farthest(self, qualified: str) -> tuple[str, tuple[Link, ...]] | None:
-        """The farthest collection up the owner references that has ``activity: true`` fields:
-        the person the rows belong to."""
+    def farthest(self, qualified: str, first: Link | None = None,
+                 start: str | None = None) -> tuple[str, tuple[Link, ...]] | None:
+        """The farthest collection up the owner references from ``start`` (reached from
+        ``qualified`` through ``first``) that has ``activity: true`` fields: the person the
+        rows belong to."""
+        origin = start or qualified
         best: tuple[str, tuple[Link, ...]] | None = None
-        queue: deque[tuple[str, tuple[Link, ...]]] = deque([(qualified, ())])
-        seen = {qualified}
+        queue: deque[tuple[str, tuple[Link, ...]]] = deque([(origin, (first,) if first else ())])
+        seen = {qualified, origin}
         while queue:
             current, path = queue.popleft()
             if path and any(f.activity for f in self.datamap.collections[current].fields):
@@ -192,22 +193,29 @@ class _Resolver:
                     found.append(Fresh(child.name, edge.child_field, edge.parent_field, activity))
         return tuple(found)
 
+    def route(self, root: str, path: tuple[Link, ...], anchors: tuple[str, ...], fresh: bool) -> Route:
+        return Route(path, anchors, self.fresh(root) if fresh else ())
+
     def anchor(self, info: CollectionInfo, retention: Retention, loc: tuple[int | str, ...],
                whose: str) -> Anchor | None:
         start = retention.from_
         if start == "last_activity":
             own = tuple(f.name for f in info.fields if f.activity)
-            up = self.farthest(info.qualified)
-            if up is None:
-                if not own:
-                    self.problem(f"{whose} counts from last_activity, but neither {info.qualified} nor a collection "
-                                 "it belongs to (through owner references in the same system) has a field marked "
-                                 "activity: true", loc, info.qualified)
-                    return None
-                return Anchor(info.qualified, own, (), (), self.fresh(info.qualified))
-            root, path = up
-            root_anchors = tuple(f.name for f in self.datamap.collections[root].fields if f.activity)
-            return Anchor(root, own, path, root_anchors, self.fresh(root))
+            routes, ends = [], []
+            for parent, link in self.owners(info.qualified):
+                # each person the row belongs to (a task's creator and its assignee) must be inactive
+                found = self.farthest(info.qualified, link, parent)
+                if found is not None:
+                    root, path = found
+                    anchors = tuple(f.name for f in self.datamap.collections[root].fields if f.activity)
+                    routes.append(self.route(root, path, anchors, fresh=True))
+                    ends.append(root)
+            if not routes and not own:
+                self.problem(f"{whose} counts from last_activity, but neither {info.qualified} nor a collection "
+                             "it belongs to (through owner references in the same system) has a field marked "
+                             "activity: true", loc, info.qualified)
+                return None
+            return Anchor(own, tuple(routes), () if routes else self.fresh(info.qualified), tuple(ends))
         if start == "collection":
             found = self.climb(info.qualified, lambda c: c.collection.anchor is not None)
             if found is None:
@@ -218,7 +226,7 @@ class _Resolver:
             root, path = found
             anchor = self.datamap.collections[root].collection.anchor
             assert anchor is not None
-            return Anchor(root, () if path else (anchor,), path, (anchor,) if path else (), ())
+            return self.single(root, path, anchor)
         found = self.climb(info.qualified, lambda c: c.collection.field(start) is not None)
         if found is None:
             self.problem(f"{whose} counts from {start!r}, a field that neither {info.qualified} nor a "
@@ -226,7 +234,13 @@ class _Resolver:
                          info.qualified)
             return None
         root, path = found
-        return Anchor(root, () if path else (start,), path, (start,) if path else (), ())
+        return self.single(root, path, start)
+
+    def single(self, root: str, path: tuple[Link, ...], anchor: str) -> Anchor:
+        """A clock read from one field, of the collection itself or of the row it belongs to."""
+        if not path:
+            return Anchor((anchor,), (), (), ())
+        return Anchor((), (Route(path, (anchor,)),), (), (root,))
 
     # -- rules ------------------------------------------------------------------------
     def governing(self, data_field: DataField) -> Purpose | str | None:
@@ -294,8 +308,8 @@ class _Resolver:
             self.out.rules.append(RetentionRule(
                 collection=info.qualified, system=info.system, table=info.name, purpose=purpose,
                 period=retention.duration, then=retention.then, start=retention.from_,
-                anchor_collection=anchored.collection, anchors=anchored.own, path=anchored.path,
-                root_anchors=anchored.root, fresh=anchored.fresh, masks=() if delete else masks, delete=delete,
+                anchors=anchored.own, routes=anchored.routes, fresh=anchored.fresh, route_ends=anchored.ends,
+                masks=() if delete else masks, delete=delete,
                 kept=tuple(kept), zone=zone,
             ))
 

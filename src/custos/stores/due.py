@@ -39,16 +39,26 @@ class Fresh:
 
 
 @dataclass(frozen=True)
+class Route:
+    """Up a chain of references to a row the collection's rows belong to (the person's own
+    row), with the date/time fields of that row and the rows that keep it active."""
+
+    path: tuple[Link, ...]
+    anchors: tuple[str, ...]
+    fresh: tuple[Fresh, ...] = ()
+
+
+@dataclass(frozen=True)
 class Due:
     """The rows of one collection whose clock ran out.
 
     ``anchors`` are date/time fields of the collection itself: every non-empty one is
-    before ``cutoff``, and at least one is set. ``path`` leads up a chain of references to
-    the row the collection's rows belong to, whose ``root_anchors`` must be before the
-    cut-off too (a row with an empty reference counts on its own anchors alone); with no
-    own anchors, only the row it belongs to counts. ``fresh`` rows (on the row at the end
-    of the path, or on the collection itself without a path) that are newer keep it alive.
-    A row with no date to go by is *undated*: counted, never due.
+    before ``cutoff``, and at least one is set. Each of ``routes`` leads to a row the
+    collection's row belongs to, whose anchors must be before the cut-off too, with no
+    ``fresh`` row newer: a row shared by two people (a task with a creator and an assignee)
+    is due only once both are. A row whose reference is empty counts on the others, and on
+    its own anchors. Without routes, ``fresh`` rows newer than the cut-off keep the
+    collection's own rows alive. A row with no date to go by is *undated*: counted, never due.
     ``holding`` limits the rows to those where some field still holds a value to remove:
     ``(field, "set")`` for a field that must become empty, ``(field, "<text>")`` for a
     field that must become that text.
@@ -56,12 +66,11 @@ class Due:
 
     anchors: tuple[str, ...]
     cutoff: datetime
-    path: tuple[Link, ...] = ()
+    routes: tuple[Route, ...] = ()
     fresh: tuple[Fresh, ...] = ()
     holding: tuple[tuple[str, str], ...] = ()
     #: how to read date/time columns without a time zone (an IANA name; the system's option)
     zone: str = "UTC"
-    root_anchors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from custos.stores.base import Assignment
-from custos.stores.due import Due, DueSummary, Fresh, Link
+from custos.stores.due import Due, DueSummary, Fresh, Link, Route
 
 
 def cutoff_for(column: sa.Column[Any], cutoff: dt.datetime, zone: dt.tzinfo) -> Any:
@@ -59,12 +59,12 @@ class DueQueries:
         return sa.and_(sa.func.coalesce(*cols).is_not(None),
                        *(sa.or_(c.is_(None), c < cutoff_for(c, due.cutoff, zone)) for c in cols))
 
-    def _dormant(self, table: Any, anchors: Sequence[str], due: Due) -> Any:
+    def _dormant(self, table: Any, anchors: Sequence[str], fresh: Sequence[Fresh], due: Due) -> Any:
         """``_older`` on the row the clock is read from, and no fresh row newer."""
         zone = dt.UTC if due.zone == "UTC" else ZoneInfo(due.zone)
         conditions = [self._older(table, anchors, due)]
-        for fresh in due.fresh:
-            conditions.append(~sa.exists().where(self._fresh(table, fresh, due, zone)))
+        for other in fresh:
+            conditions.append(~sa.exists().where(self._fresh(table, other, due, zone)))
         return sa.and_(*conditions)
 
     def _fresh(self, anchor: Any, fresh: Fresh, due: Due, zone: dt.tzinfo) -> Any:
@@ -86,23 +86,25 @@ class DueQueries:
         inner = sa.select(parent.c[link.parent_field]).where(self._through(parent, path[1:], at_anchor))
         return table.c[link.field].in_(inner)
 
+    def _route_dormant(self, table: Any, route: Route, due: Due) -> Any:
+        return self._through(table, route.path, lambda t: self._dormant(t, route.anchors, route.fresh, due))
+
     def _clock_ran_out(self, table: Any, due: Due) -> Any:
-        if not due.path:
-            return self._dormant(table, due.anchors, due)
-        linked = self._through(table, due.path, lambda t: self._dormant(t, due.root_anchors, due))
+        if not due.routes:
+            return self._dormant(table, due.anchors, due.fresh, due)
+        conditions: list[Any] = [self._older(table, due.anchors, due)] if due.anchors else []
+        for route in due.routes:
+            conditions.append(sa.or_(table.c[route.path[0].field].is_(None), self._route_dormant(table, route, due)))
         if not due.anchors:
-            return linked
-        return sa.and_(self._older(table, due.anchors, due),
-                       sa.or_(table.c[due.path[0].field].is_(None), linked))
+            conditions.append(sa.or_(*(table.c[r.path[0].field].is_not(None) for r in due.routes)))
+        return sa.and_(*conditions)
 
     def _no_date(self, table: Any, due: Due) -> Any:
-        if not due.path:
-            return self._empty(table, due.anchors)
-        unlinked = sa.or_(table.c[due.path[0].field].is_(None),
-                          self._through(table, due.path, lambda t: self._empty(t, due.root_anchors)))
-        if not due.anchors:
-            return unlinked
-        return sa.and_(self._empty(table, due.anchors), unlinked)
+        conditions: list[Any] = [self._empty(table, due.anchors)] if due.anchors else []
+        for route in due.routes:
+            empty = self._through(table, route.path, lambda t, r=route: self._empty(t, r.anchors))
+            conditions.append(sa.or_(table.c[route.path[0].field].is_(None), empty))
+        return sa.and_(*conditions)
 
     def _holding(self, table: Any, due: Due) -> Any:
         if not due.holding:
@@ -129,13 +131,14 @@ class DueQueries:
             newest = self._newest(table, due.anchors)
             oldest = sa.select(sa.func.min(newest)).select_from(table).where(self.due_condition(table, due))
         else:
-            # the oldest date among the rows they belong to (for a chain of one link, those of due rows)
-            anchor: Any = self._table(due.path[-1].parent).alias("anchor_rows")
-            anchored = self._dormant(anchor, due.root_anchors, due)
-            if len(due.path) == 1:
-                linked = sa.select(table.c[due.path[0].field]).where(self.due_condition(table, due))
-                anchored = sa.and_(anchored, anchor.c[due.path[0].parent_field].in_(linked))
-            oldest = sa.select(sa.func.min(self._newest(anchor, due.root_anchors))).select_from(anchor).where(anchored)
+            # the oldest date among the rows they belong to (through a chain of one link: those of due rows)
+            route = due.routes[0]
+            anchor: Any = self._table(route.path[-1].parent).alias("anchor_rows")
+            anchored = self._dormant(anchor, route.anchors, route.fresh, due)
+            if len(route.path) == 1:
+                linked = sa.select(table.c[route.path[0].field]).where(self.due_condition(table, due))
+                anchored = sa.and_(anchored, anchor.c[route.path[0].parent_field].in_(linked))
+            oldest = sa.select(sa.func.min(self._newest(anchor, route.anchors))).select_from(anchor).where(anchored)
         with self._connect(f"counting due rows of {collection}") as conn:
             return DueSummary(int(conn.execute(count).scalar_one()), conn.execute(oldest).scalar(),
                               int(conn.execute(undated).scalar_one()))
