@@ -129,6 +129,7 @@ datasets:
         fields:
           - {name: customer_id, references: {field: customers.id, kind: owner}}
           - {name: ip, categories: [user.device.ip_address]}
+          - {name: started_at, activity: true}
       - name: tickets
         fields:
           - {name: id, primary_key: true}
@@ -155,7 +156,7 @@ datasets:
         fields:
           - {name: id, primary_key: true}
           - {name: email, categories: [user.contact.email], identity: email}
-          - {name: subscribed_at}
+          - {name: subscribed_at, activity: true}
   - key: crm
     collections:
       - name: contacts

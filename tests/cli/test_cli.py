@@ -179,3 +179,25 @@ def test_bad_input_is_one_line_and_no_traceback(
     assert code != 0 and expected in err, (code, out, err)
     assert "Traceback" not in out + err and len(err.strip().splitlines()) <= 3
     assert not Path(tmp, "none.db").exists()  # verifying created no database
+
+
+def test_retention_that_cannot_start_its_clock_is_refused_by_validate_and_run(
+        shop_map: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTOS_DATABASE_URL", f"sqlite:///{tmp_path / 'custos.db'}")
+    shop_map.write_text(shop_map.read_text().replace("{name: subscribed_at, activity: true}", "{name: subscribed_at}"))
+    code, _, err = invoke("validate", "--map", str(shop_map))
+    assert code == 2 and "shop.newsletter" in err and "activity: true" in err and "custos.yaml:" in err
+    code, out, err = invoke("retention", "run", "--map", str(shop_map), "--yes")
+    assert code == 1 and "failed" in (out + err) and "activity: true" in (out + err)
+
+
+def test_retention_plan_and_run_from_the_command_line(shop_map: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTOS_DATABASE_URL", f"sqlite:///{tmp_path / 'custos.db'}")
+    code, out, err = invoke("retention", "plan", "--map", str(shop_map), "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["dry_run"] is True and {r["collection"] for r in plan["rules"]} >= {"shop.customers", "shop.orders"}
+    code, out, err = invoke("retention", "run", "--map", str(shop_map), "--yes")
+    assert code == 0, err
+    assert "total: 0 due" in out and "without a date (not swept)" in out

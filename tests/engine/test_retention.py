@@ -368,3 +368,27 @@ def test_killed_anywhere_and_run_again_ends_like_one_clean_run(databases: Databa
             _sweep(url, journal, kill_at)
         _sweep(url, journal, None)
         assert _state(url) == expected, f"differs after a kill at point {kill_at}"
+
+
+def test_a_person_dated_only_by_their_other_rows(databases: Databases, tmp_path: Path) -> None:
+    """No last-seen column on the account: its sessions' dates say when the person was last active."""
+    url = databases.new()
+    build(url)
+    doc = document(url)
+    customers, orders, sessions = doc["datasets"][0]["collections"]
+    customers["fields"][4].pop("activity")
+    orders["fields"][2].pop("activity")
+    sessions["fields"][2]["activity"] = True
+    doc["purposes"][0]["retention"]["period"] = "P1Y"
+    engine = Engine(load(doc), secret_key=SECRET, journal=Journal(tmp_path / "j.db"))
+    try:
+        rule = by_rule(Retention(engine).plan(NOW))["shop.customers:account"]
+        # customer 4's only session is two years old; customer 1 signed in eleven months ago;
+        # the four without any session have no date to go by
+        assert (rule.due, rule.undated) == (1, 4)
+        Retention(engine).run(NOW, "r1")
+        names = {r["id"]: r["full_name"] for r in table(url, "customers", "id")}
+        assert names[4] == "[REDACTED]" and names[1] == "Ann Dormant"
+    finally:
+        engine.close()
+        engine.journal.close()

@@ -74,7 +74,15 @@ class Ledger:
             db.executescript(_SCHEMA)
 
     def digest(self, value: Any) -> str:
-        return hmac.new(self._key, json.dumps(encode(value), sort_keys=True).encode(), hashlib.sha256).hexdigest()
+        """Keyed HMAC of a key (a tuple) or a value; integers and text take a short path."""
+        parts = value if isinstance(value, tuple) else (value,)
+        if all(type(v) in (int, str) for v in parts):
+            material = "\x1f".join(f"i{v}" if type(v) is int else f"s{v}" for v in parts)
+            if not isinstance(value, tuple):
+                material = "v" + material
+        else:
+            material = json.dumps(encode(value), sort_keys=True)
+        return hmac.digest(self._key, material.encode(), "sha256").hex()
 
     def _masks(self, work: CollectionWork) -> str:
         return json.dumps([[m.field, str(m.strategy),

@@ -173,7 +173,7 @@ class _Resolver:
         seen = {qualified, origin}
         while queue:
             current, path = queue.popleft()
-            if path and any(f.activity for f in self.datamap.collections[current].fields):
+            if path and (any(f.activity for f in self.datamap.collections[current].fields) or self.fresh(current)):
                 best = (current, path)
             for parent, link in self.owners(current):
                 if parent not in seen:
@@ -210,7 +210,7 @@ class _Resolver:
                     anchors = tuple(f.name for f in self.datamap.collections[root].fields if f.activity)
                     routes.append(self.route(root, path, anchors, fresh=True))
                     ends.append(root)
-            if not routes and not own:
+            if not routes and not own and not self.fresh(info.qualified):
                 self.problem(f"{whose} counts from last_activity, but neither {info.qualified} nor a collection "
                              "it belongs to (through owner references in the same system) has a field marked "
                              "activity: true", loc, info.qualified)

@@ -60,9 +60,10 @@ class DueQueries:
                        *(sa.or_(c.is_(None), c < cutoff_for(c, due.cutoff, zone)) for c in cols))
 
     def _dormant(self, table: Any, anchors: Sequence[str], fresh: Sequence[Fresh], due: Due) -> Any:
-        """``_older`` on the row the clock is read from, and no fresh row newer."""
+        """``_older`` on the row the clock is read from (without dates of its own: some row of
+        ``fresh`` has a date), and no fresh row newer."""
         zone = dt.UTC if due.zone == "UTC" else ZoneInfo(due.zone)
-        conditions = [self._older(table, anchors, due)]
+        conditions = [self._older(table, anchors, due) if anchors else self._dated_elsewhere(table, fresh)]
         for other in fresh:
             conditions.append(~sa.exists().where(self._fresh(table, other, due, zone)))
         return sa.and_(*conditions)
@@ -72,7 +73,18 @@ class DueQueries:
         recent = [other.c[a] >= cutoff_for(other.c[a], due.cutoff, zone) for a in fresh.activity]
         return sa.and_(other.c[fresh.field] == anchor.c[fresh.key], sa.or_(*recent))
 
-    def _empty(self, table: Any, anchors: Sequence[str]) -> Any:
+    def _dated_elsewhere(self, table: Any, fresh: Sequence[Fresh]) -> Any:
+        """Some row of ``fresh`` belonging to this row has a date."""
+        found = []
+        for other in fresh:
+            rows = self._table(other.table).alias(f"dated_{other.table.replace('.', '_')}")
+            found.append(sa.exists().where(rows.c[other.field] == table.c[other.key],
+                                           sa.or_(*(rows.c[a].is_not(None) for a in other.activity))))
+        return sa.or_(*found)
+
+    def _empty(self, table: Any, anchors: Sequence[str], fresh: Sequence[Fresh] = ()) -> Any:
+        if not anchors:
+            return ~self._dated_elsewhere(table, fresh)
         return sa.and_(*(table.c[name].is_(None) for name in anchors))
 
     def _through(self, table: Any, path: Sequence[Link], at_anchor: Any) -> Any:
@@ -100,9 +112,11 @@ class DueQueries:
         return sa.and_(*conditions)
 
     def _no_date(self, table: Any, due: Due) -> Any:
+        if not due.routes:
+            return self._empty(table, due.anchors, due.fresh)
         conditions: list[Any] = [self._empty(table, due.anchors)] if due.anchors else []
         for route in due.routes:
-            empty = self._through(table, route.path, lambda t, r=route: self._empty(t, r.anchors))
+            empty = self._through(table, route.path, lambda t, r=route: self._empty(t, r.anchors, r.fresh))
             conditions.append(sa.or_(table.c[route.path[0].field].is_(None), empty))
         return sa.and_(*conditions)
 
@@ -126,11 +140,12 @@ class DueQueries:
         table = self._table(collection)
         count = sa.select(sa.func.count()).select_from(table).where(self.due_condition(table, due))
         undated = sa.select(sa.func.count()).select_from(table).where(self._no_date(table, due))
+        oldest: Any = None
         if due.anchors:
             # the oldest of the collection's own dates among its due rows
             newest = self._newest(table, due.anchors)
             oldest = sa.select(sa.func.min(newest)).select_from(table).where(self.due_condition(table, due))
-        else:
+        elif due.routes and due.routes[0].anchors:
             # the oldest date among the rows they belong to (through a chain of one link: those of due rows)
             route = due.routes[0]
             anchor: Any = self._table(route.path[-1].parent).alias("anchor_rows")
@@ -139,8 +154,10 @@ class DueQueries:
                 linked = sa.select(table.c[route.path[0].field]).where(self.due_condition(table, due))
                 anchored = sa.and_(anchored, anchor.c[route.path[0].parent_field].in_(linked))
             oldest = sa.select(sa.func.min(self._newest(anchor, route.anchors))).select_from(anchor).where(anchored)
+        # (a person dated only by their other rows' activity: no oldest date is shown)
         with self._connect(f"counting due rows of {collection}") as conn:
-            return DueSummary(int(conn.execute(count).scalar_one()), conn.execute(oldest).scalar(),
+            return DueSummary(int(conn.execute(count).scalar_one()),
+                              conn.execute(oldest).scalar() if oldest is not None else None,
                               int(conn.execute(undated).scalar_one()))
 
     def _newest(self, table: Any, anchors: Sequence[str]) -> Any:
