@@ -33,11 +33,11 @@ import sqlalchemy as sa
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from engine import prepare
 from custos.datamap import parse_datamap
 from custos.engine import REDACTED, Engine, Journal
 from custos.engine.retention import Retention
 from custos.stores.sql import normalize_url
+from engine import prepare
 
 DATA = Path(__file__).resolve().parent / "data"
 SECRET = b"retention-benchmark"
