@@ -287,7 +287,8 @@ def test_store_unreachable_fails_clearly_and_changes_nothing(tmp_path: Path) -> 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda d: d["purposes"][0]["retention"].update({"from": "closed_at"}), "'closed_at', a field that"),
     (lambda d: d["datasets"][0]["collections"][1].pop("anchor"), "has no anchor:"),
-    (lambda d: d["datasets"][0]["collections"][0]["fields"][4].pop("activity"), "activity: true"),
+    (lambda d: (d["datasets"][0]["collections"][0]["fields"][4].pop("activity"),
+                d["datasets"][0]["collections"][1]["fields"][2].pop("activity")), "activity: true"),
 ])
 def test_a_rule_that_cannot_start_its_clock_is_refused(tmp_path: Path, change: Any, message: str) -> None:
     url = f"sqlite:///{tmp_path / 'shop.db'}"

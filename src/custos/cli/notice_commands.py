@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -165,7 +165,9 @@ def policy_check(
 
 @user_errors
 def metrics(
-    records: Annotated[Path, typer.Option("--records", help="Request records, a JSON or CSV file.")],
+    records: Annotated[Path | None, typer.Option(
+        "--records", help="Request records, a JSON or CSV file (default: the control plane's requests, "
+                          "CUSTOS_DATABASE_URL, as the console reads them).")] = None,
     start: Annotated[
         str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default: January 1 of last year).")
     ] = None,
@@ -179,7 +181,7 @@ def metrics(
         Path | None, typer.Option("--map", "-m", help="Data map, for the company's name on the HTML page.")
     ] = None,
 ) -> None:
-    """CCPA §7102 request metrics per request type, from request records."""
+    """CCPA §7102 request metrics per request type, from the control plane (or a records file)."""
     import json
 
     from custos.notice import compute_metrics, load_records, metrics_html, metrics_table
@@ -187,7 +189,7 @@ def metrics(
     last_year = date.today().year - 1
     first = parse_day(start, "--from") or date(last_year, 1, 1)
     last = parse_day(end, "--to") or date(last_year, 12, 31)
-    figures = compute_metrics(load_records(records), first, last)
+    figures = compute_metrics(load_records(records) if records is not None else _plane_records(), first, last)
     if as_json:
         emit(json.dumps(figures.to_dict(), indent=2) + "\n", out)
     elif fmt == MetricsFormat.html:
@@ -195,6 +197,28 @@ def metrics(
         emit(metrics_html(figures, organization), out)
     else:
         emit(metrics_table(figures), out)
+
+
+def _plane_records() -> list[Any]:
+    """The CCPA requests of the control plane the console reads; a missing database is an error."""
+    import sqlalchemy as sa
+
+    from custos.config import get_settings
+    from custos.service.metrics import request_records
+    from custos.store import ControlPlane
+
+    url = get_settings().database_url
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        raise CustosError(f"no control-plane database at {parsed.database} (CUSTOS_DATABASE_URL); "
+                          "give --records FILE to count requests from a file")
+    plane = ControlPlane(url)
+    try:
+        plane.migrate()
+        return request_records(plane)
+    finally:
+        plane.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -57,8 +57,8 @@ def check_frequency(
         )
         return FrequencyDecision(True, True, reason, limit.source)
     reason = (
-        f"{earlier} earlier request(s) in {window}: {rule_set.key} requires no answer to more "
-        f"than {limit.max_requests}; tell the person why"
+        f"you have made {earlier} request(s) of this kind in the last {window}, and the law requires "
+        f"an answer to {limit.max_requests}"
     )
     return FrequencyDecision(False, False, reason, limit.source)
 

@@ -219,6 +219,13 @@ class UniversalOptOut(_Rule):
     source: Source = Field(min_length=1)
 
 
+class StatutoryException(_Rule):
+    """A ground in the law itself for keeping data despite a deletion request."""
+
+    text: str = Field(min_length=1)
+    source: Source = Field(min_length=1)
+
+
 class Children(_Rule):
     """Below which age a person's data needs a parent's consent (COPPA; GDPR Art. 8)."""
 
@@ -247,6 +254,8 @@ class RuleSet(_Rule):
     universal_opt_out: UniversalOptOut | None = None
     records: RecordKeeping | None = None
     children: Children | None = None
+    #: the law's own grounds for refusing a deletion, by key (a map's exceptions come on top)
+    erasure_exceptions: dict[str, StatutoryException] = Field(default_factory=dict)
     requests: dict[RequestType, RequestEntry]
 
     @field_validator("timezone")

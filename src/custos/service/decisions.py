@@ -11,6 +11,7 @@ from datetime import UTC
 
 from sqlalchemy.orm import Session
 
+from custos.datamap.models import ErasureException
 from custos.rules import RequestNotCoveredError, RequestType, compute_due_dates, rule_set
 from custos.rules.models import NotCovered
 from custos.service import audit
@@ -49,8 +50,12 @@ def approve(service: Service, request_id: str, *, actor: str) -> Request:
     return request
 
 
-def deny(service: Service, request_id: str, *, actor: str, reason: str, exception: str | None = None) -> Request:
-    """Refuse a request with its reasons; a deletion refusal must name the exception relied on."""
+def deny(service: Service, request_id: str, *, actor: str, reason: str, exception: str | None = None,
+         note: str | None = None) -> Request:
+    """Refuse a request with its reasons; a deletion refusal must name the exception relied on.
+
+    ``reason`` is what the person reads; ``note`` is the operator's, kept in the audit log only.
+    """
     if not reason.strip():
         raise InvalidRequestError("a refusal gives its reasons")
     mails: list[Mail] = []
@@ -61,10 +66,10 @@ def deny(service: Service, request_id: str, *, actor: str, reason: str, exceptio
         else:
             if request.status not in DENIABLE:
                 raise ConflictError(f"a request that is {request.status} cannot be denied")
-            cited = cite_exception(service, exception) if exception else None
+            cited = cite_exception(service, exception, request.jurisdiction) if exception else None
             if request.type == RequestType.ERASURE.value and cited is None:
                 raise InvalidRequestError("a deletion refusal names the exception it relies on (exception)")
-            refuse(session, service, request, reason=reason, exception=cited, actor=actor, mails=mails)
+            refuse(session, service, request, reason=reason, exception=cited, actor=actor, mails=mails, note=note)
     from custos.service.workflow import send
 
     send(service, mails)
@@ -73,29 +78,46 @@ def deny(service: Service, request_id: str, *, actor: str, reason: str, exceptio
 
 def refuse(
     session: Session, service: Service, request: Request, *, reason: str, exception: str | None,
-    actor: str, mails: list[Mail],
+    actor: str, mails: list[Mail], note: str | None = None,
 ) -> None:
-    """Deny ``request`` in ``session`` and queue the refusal mail."""
+    """Deny ``request`` in ``session`` and queue the refusal mail (the reasons, never the note)."""
     request.denial_reason = reason
     request.denial_exception = exception
-    transition(session, service, request, "denied", actor=actor, reason=reason, exception=exception)
+    extra = {"note": note} if note else {}
+    transition(session, service, request, "denied", actor=actor, reason=reason, exception=exception, **extra)
     email = email_of(service, request)
     if email:
         mails.append(Mail(email, "refusal", {**mail_context(service, request), "reason": reason,
                                              "exception": exception, **recourse(service, request)}))
 
 
-def cite_exception(service: Service, key: str) -> str:
-    """The exception ``key`` of the data map with its legal provisions, or the text given."""
-    exception = service.datamap.exceptions.get(key)
-    if exception is None:
-        return key
+def exception_choices(service: Service, jurisdiction: str | None) -> dict[str, str]:
+    """The exceptions a deletion refusal may rely on: the map's own and the rule set's, each
+    with its citation."""
+    choices = {key: _cited(exception) for key, exception in service.datamap.exceptions.items()}
+    statutory = rule_set(jurisdiction).erasure_exceptions if jurisdiction else {}
+    for key, ground in statutory.items():
+        choices.setdefault(key, f"{key}: {ground.text} ({ground.source})")
+    return choices
+
+
+def _cited(exception: ErasureException) -> str:
     parts = [f"{exception.key} ({exception.basis})"]
     if exception.ccpa:
         parts.append(f"Cal. Civ. Code §{exception.ccpa}")
     if exception.gdpr:
         parts.append(f"GDPR Art. {exception.gdpr}")
     return "; ".join(parts)
+
+
+def cite_exception(service: Service, key: str, jurisdiction: str | None = None) -> str:
+    """The exception ``key`` with its legal provisions; an exception neither the map nor the
+    rule set knows is refused, naming the ones that exist."""
+    choices = exception_choices(service, jurisdiction)
+    if key not in choices:
+        raise InvalidRequestError(
+            f"{key!r} is not an exception of the data map or of the rule set; one of: {', '.join(sorted(choices))}")
+    return choices[key]
 
 
 def recourse(service: Service, request: Request) -> dict[str, str]:

@@ -49,6 +49,10 @@ class Templates:
 
     def render(self, kind: str, context: dict[str, Any]) -> Rendered:
         """The subject, plain text and HTML of mail ``kind``."""
+        label = context.get("request_label")
+        if isinstance(label, str) and "a_request_label" not in context:
+            # "an access request", "a deletion request"
+            context = {**context, "a_request_label": f"{'an' if label[:1] in 'aeio' else 'a'} {label}"}
         text = self._text.get_template(f"{kind}.txt.j2").render(**context)
         first, _, body = text.partition("\n")
         if not first.startswith("Subject: "):

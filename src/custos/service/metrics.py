@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from custos.notice.metrics import Metrics, Outcome, RequestRecord, compute_metrics, metric_type
 from custos.service.context import Service
-from custos.store import Request
+from custos.store import ControlPlane, Request
 
 
 def outcome_of(request: Request) -> Outcome | None:
@@ -22,14 +22,23 @@ def outcome_of(request: Request) -> Outcome | None:
     return "open"
 
 
-def request_metrics(service: Service, start: date, end: date) -> Metrics:
-    """The §7102 figures for requests received from ``start`` to ``end`` (inclusive)."""
+#: §7102 counts requests under the CCPA only: a GDPR or another state's request is not one
+METRICS_RULE_SET = "ccpa"
+
+
+def request_records(plane: ControlPlane) -> list[RequestRecord]:
+    """Every CCPA request of the control plane as a metrics record (cancelled ones left out)."""
     records = []
-    with service.plane.read() as session:
-        for request in session.scalars(sa.select(Request)):
+    with plane.read() as session:
+        for request in session.scalars(sa.select(Request).where(Request.jurisdiction == METRICS_RULE_SET)):
             kind, outcome = metric_type(request.type), outcome_of(request)
             if kind is None or outcome is None:
                 continue
             closed = request.completed_at or request.decided_at if outcome != "open" else None
             records.append(RequestRecord(kind, request.received_at, closed, outcome))
-    return compute_metrics(records, start, end)
+    return records
+
+
+def request_metrics(service: Service, start: date, end: date) -> Metrics:
+    """The §7102 figures for CCPA requests received from ``start`` to ``end`` (inclusive)."""
+    return compute_metrics(request_records(service.plane), start, end)

@@ -247,17 +247,24 @@ def _after_code(
     proceed(session, service, request, actor="system")
 
 
+#: the states of a request that is answered or on its way to an answer
+ANSWERED = ("verified", "approved", "in_progress", "completed", "failed")
+
+
 def _frequency_allows(session: Session, service: Service, request: Request, mails: list[Mail]) -> bool:
     rules = rule_set(request.jurisdiction)
     kinds = sorted(k.value for k in rules.counted_together(request.type))
     hashes = [identity.value_hmac for identity in request.identities]
-    earlier = session.scalars(
-        sa.select(Request.received_at).join(Identity).where(
+    # only requests under the same rule set that are answered (or being answered) count: a GDPR
+    # request is not one of the CCPA's two a year, nor is a refused, cancelled or unverified one
+    # one row per request (two received in the same second are two requests)
+    earlier = [moment for _id, moment in session.execute(
+        sa.select(Request.id, Request.received_at).join(Identity).where(
             Identity.value_hmac.in_(hashes), Request.type.in_(kinds), Request.id != request.id,
-            Request.status.not_in(("cancelled",)),
+            Request.jurisdiction == request.jurisdiction, Request.status.in_(ANSWERED),
         ).distinct()
-    ).all()
-    decision = check_frequency(request.type, rules, list(earlier), request.received_at)
+    ).all()]
+    decision = check_frequency(request.type, rules, earlier, request.received_at)
     audit.append(session, "request.frequency", actor="system", request_id=request.id,
                  detail={"allowed": decision.allowed, "fee_allowed": decision.fee_allowed,
                          "reason": decision.reason, "source": decision.source})

@@ -138,14 +138,14 @@ class DueQueries:
     # -- the DueStore methods -----------------------------------------------------------
     def due_summary(self, collection: str, due: Due) -> DueSummary:
         table = self._table(collection)
-        count = sa.select(sa.func.count()).select_from(table).where(self.due_condition(table, due))
-        undated = sa.select(sa.func.count()).select_from(table).where(self._no_date(table, due))
-        oldest: Any = None
+        is_due, no_date = self.due_condition(table, due), self._no_date(table, due)
+        # one pass over the table: the due rows, their oldest own date, the undated rows
+        counted: list[Any] = [sa.func.sum(sa.case((is_due, 1), else_=0)), sa.func.sum(sa.case((no_date, 1), else_=0))]
         if due.anchors:
-            # the oldest of the collection's own dates among its due rows
-            newest = self._newest(table, due.anchors)
-            oldest = sa.select(sa.func.min(newest)).select_from(table).where(self.due_condition(table, due))
-        elif due.routes and due.routes[0].anchors:
+            counted.append(sa.func.min(sa.case((is_due, self._newest(table, due.anchors)), else_=None)))
+        summary = sa.select(*counted).select_from(table)
+        oldest: Any = None
+        if not due.anchors and due.routes and due.routes[0].anchors:
             # the oldest date among the rows they belong to (through a chain of one link: those of due rows)
             route = due.routes[0]
             anchor: Any = self._table(route.path[-1].parent).alias("anchor_rows")
@@ -156,9 +156,9 @@ class DueQueries:
             oldest = sa.select(sa.func.min(self._newest(anchor, route.anchors))).select_from(anchor).where(anchored)
         # (a person dated only by their other rows' activity: no oldest date is shown)
         with self._connect(f"counting due rows of {collection}") as conn:
-            return DueSummary(int(conn.execute(count).scalar_one()),
-                              conn.execute(oldest).scalar() if oldest is not None else None,
-                              int(conn.execute(undated).scalar_one()))
+            row = conn.execute(summary).one()
+            first = row[2] if due.anchors else (conn.execute(oldest).scalar() if oldest is not None else None)
+            return DueSummary(int(row[0] or 0), first, int(row[1] or 0))
 
     def _newest(self, table: Any, anchors: Sequence[str]) -> Any:
         cols = [table.c[name] for name in anchors]

@@ -95,7 +95,7 @@ def approve(request_id: UUID, service: ServiceDep, principal: WriteRequests) -> 
 def deny(request_id: UUID, body: Denial, service: ServiceDep, principal: WriteRequests) -> QueueItem:
     """Deny with reasons; a deletion denial names the exception relied on."""
     request = decisions.deny(service, str(request_id), actor=principal.name, reason=body.reason,
-                             exception=body.exception)
+                             exception=body.exception, note=body.note)
     return queue_item(service, request)
 
 

@@ -171,8 +171,10 @@ class RequestDetail(QueueItem):
 
 
 class Denial(_Body):
-    reason: str = Text
-    exception: str | None = Field(None, max_length=200, description="the exception relied on (a data-map key)")
+    reason: str = Field(min_length=1, max_length=2000, description="the reasons, as the person reads them in the mail")
+    exception: str | None = Field(None, max_length=200,
+                                  description="the exception relied on (a key of the data map or of the rule set)")
+    note: str | None = Field(None, max_length=2000, description="an internal note for the audit log; never mailed")
 
 
 class ExtensionNotice(_Body):

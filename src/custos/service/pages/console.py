@@ -138,14 +138,15 @@ def _detail(request: Request, service: Service, principal: Principal, request_id
     return render(request, "console_request.html.j2", status, principal=principal, stored=stored,
                   label=workflow.label(stored), history=history, results=results, error=error,
                   late=workflow.is_late(service, stored), near=workflow.is_near(service, stored), stuck=stuck,
-                  exceptions=list(service.datamap.exceptions), can_write=principal.can("requests:write"),
+                  exceptions=decisions.exception_choices(service, stored.jurisdiction),
+                  can_write=principal.can("requests:write"),
                   csrf_token=form_token(service, principal))
 
 
 @router.post("/requests/{request_id}/{action}", response_class=HTMLResponse)
 def decide(
     request: Request, request_id: UUID, action: str, service: ServiceDep, csrf_token: Text = "",
-    reason: Text = "", exception: Text = "", notice: Text = "",
+    reason: Text = "", exception: Text = "", notice: Text = "", note: Text = "",
 ) -> Response:
     """Approve, deny, extend or retry, from the request's page."""
     principal = signed_in(request, service)
@@ -160,7 +161,8 @@ def decide(
         if action == "approve":
             decisions.approve(service, identifier, actor=principal.name)
         elif action == "deny":
-            decisions.deny(service, identifier, actor=principal.name, reason=reason, exception=exception or None)
+            decisions.deny(service, identifier, actor=principal.name, reason=reason, exception=exception or None,
+                           note=note or None)
         elif action == "extend":
             decisions.extend(service, identifier, actor=principal.name, notice=notice)
         elif action == "retry":
