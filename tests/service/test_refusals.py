@@ -70,7 +70,7 @@ def test_only_answered_requests_under_the_same_rule_set_count_towards_the_limit(
     third = _answered_access(harness, "ccpa")
     assert harness.status(third) == "denied"
     text = _refusal(harness, shop.ALICE)
-    assert "2 request(s)" in text and "tell the person" not in text
+    assert "2 earlier request(s)" in text and "tell the person" not in text
 
 
 def test_metrics_count_ccpa_requests_only(harness: Harness) -> None:

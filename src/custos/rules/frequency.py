@@ -57,7 +57,7 @@ def check_frequency(
         )
         return FrequencyDecision(True, True, reason, limit.source)
     reason = (
-        f"you have made {earlier} request(s) of this kind in the last {window}, and the law requires "
+        f"you have made {earlier} earlier request(s) of this kind in the last {window}, and the law requires "
         f"an answer to {limit.max_requests}"
     )
     return FrequencyDecision(False, False, reason, limit.source)
