@@ -91,7 +91,7 @@ def test_replay_after_a_restore_gives_back_the_state_before_it(kind: str, tmp_pa
             engine.close()
             engine.journal.close()
         ledger = sqlite3.connect(journal)
-        text = "\n".join(str(row) for row in ledger.execute("SELECT * FROM ledger"))
+        text = "\n".join(str(row) for row in ledger.execute("SELECT * FROM erasure_ledger"))
         ledger.close()
         assert "example.com" not in text.lower() and "Bo Fresh" not in text
     finally:

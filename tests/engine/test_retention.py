@@ -340,7 +340,7 @@ def _sweep(url: str, journal: Path, kill_at: int | None, batch_size: int = 1) ->
     assert isinstance(store, SQLStore)
     sa.event.listen(store.engine, "before_cursor_execute", lambda *a: countdown.tick())
     try:
-        Retention(engine).run(NOW, "sweep")
+        Retention(engine, batch=batch_size).run(NOW, "sweep")
     finally:
         engine.close()
         engine.journal.close()

@@ -26,32 +26,36 @@ from custos.engine.work import CollectionWork, FieldMask
 from custos.stores.due import Due, Fresh, Link, Route
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS ledger (
+CREATE TABLE IF NOT EXISTS erasure_ledger (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
     kind TEXT NOT NULL,
     run_key TEXT NOT NULL,
     collection TEXT NOT NULL,
     selector TEXT NOT NULL,
-    digest TEXT NOT NULL,
     action TEXT NOT NULL,
-    masks TEXT NOT NULL
+    masks TEXT NOT NULL,
+    digests BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at);
+CREATE INDEX IF NOT EXISTS erasure_ledger_at ON erasure_ledger (at);
 """
 
 
-Mask = tuple[str, str, tuple[str, ...] | None]  # (field, strategy, digests of the values it replaced where limited)
+Mask = tuple[str, str, tuple[str, ...] | None]  # (field, strategy, hex HMACs of the values it replaced where limited)
+#: bytes of each keyed HMAC kept (128 bits: no two rows of a store share one)
+DIGEST_BYTES = 16
 
 
 @dataclass(frozen=True)
 class Entry:
+    """What one transaction did to one collection."""
+
     kind: str  # erasure | retention
     collection: str  # qualified
-    selector: str  # "key:<columns>" or "value:<field>:<rule>"
-    digest: str
+    selector: str  # "key:<columns>", "value:<field>:<rule>" or "due:<condition>"
     action: str  # delete | mask
     masks: tuple[Mask, ...]
+    digests: frozenset[bytes]
 
 
 @dataclass
@@ -65,7 +69,8 @@ class ReplayReport:
 
 
 class Ledger:
-    """The ledger in the journal's database, keyed with the engine's secret."""
+    """The ledger in the journal's database, keyed with the engine's secret. One row per
+    collection per transaction, its rows' HMACs in one blob."""
 
     def __init__(self, journal: Journal, secret: bytes) -> None:
         self.journal = journal
@@ -73,8 +78,10 @@ class Ledger:
         with journal._db() as db:
             db.executescript(_SCHEMA)
 
-    def digest(self, value: Any) -> str:
+    def digest(self, value: Any) -> bytes:
         """Keyed HMAC of a key (a tuple) or a value; integers and text take a short path."""
+        if isinstance(value, tuple) and len(value) == 1 and type(value[0]) is int:
+            return hmac.digest(self._key, b"i%d" % value[0], "sha256")[:DIGEST_BYTES]  # the common key
         parts = value if isinstance(value, tuple) else (value,)
         if all(type(v) in (int, str) for v in parts):
             material = "\x1f".join(f"i{v}" if type(v) is int else f"s{v}" for v in parts)
@@ -82,17 +89,18 @@ class Ledger:
                 material = "v" + material
         else:
             material = json.dumps(encode(value), sort_keys=True)
-        return hmac.digest(self._key, material.encode(), "sha256").hex()
+        return hmac.digest(self._key, material.encode(), "sha256")[:DIGEST_BYTES]
 
     def _masks(self, work: CollectionWork) -> str:
         return json.dumps([[m.field, str(m.strategy),
-                            None if m.only_where_in is None else sorted(self.digest(v) for v in m.only_where_in)]
+                            None if m.only_where_in is None else sorted(self.digest(v).hex() for v in m.only_where_in)]
                            for m in work.masks])
 
     def record(self, kind: str, run_key: str, works: list[CollectionWork], at: datetime | None = None) -> int:
-        """Write what ``works`` did (call once their transaction committed)."""
+        """Write what ``works`` did (call once their transaction committed); the number of rows."""
         moment = (at or datetime.now(UTC)).isoformat()
-        rows: list[tuple[str, ...]] = []
+        rows: list[tuple[str, str, str, str, str, str, str, bytes]] = []
+        count = 0
         for work in works:
             action = "delete" if work.delete else "mask"
             if action == "mask" and not work.masks:
@@ -101,18 +109,20 @@ class Ledger:
             selector = work.selector
             if selector.key_columns:
                 label = "key:" + ",".join(selector.key_columns)
-                rows += [(moment, kind, run_key, work.collection, label, self.digest(tuple(k)), action, masks)
-                         for k in selector.keys]
+                digests = [self.digest(tuple(k)) for k in selector.keys]
+                rows.append((moment, kind, run_key, work.collection, label, action, masks, b"".join(digests)))
+                count += len(digests)
                 continue
             for name, values in selector.any_of.items():
                 rule = selector.match.get(name)
                 label = f"value:{name}:{rule.name if rule is not None else ''}"
-                rows += [(moment, kind, run_key, work.collection, label, self.digest(v), action, masks)
-                         for v in values]
+                digests = [self.digest(v) for v in values]
+                rows.append((moment, kind, run_key, work.collection, label, action, masks, b"".join(digests)))
+                count += len(digests)
         with self.journal._db() as db:
-            db.executemany("INSERT INTO ledger (at, kind, run_key, collection, selector, digest, action, masks) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        return len(rows)
+            db.executemany("INSERT INTO erasure_ledger (at, kind, run_key, collection, selector, action, masks, "
+                           "digests) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return count
 
     def record_due(self, run_key: str, collection: str, due: Due, action: str, masks: list[FieldMask],
                    at: datetime | None = None) -> None:
@@ -121,18 +131,19 @@ class Ledger:
         condition = json.dumps(_due_json(due), sort_keys=True)
         masks_json = json.dumps([[m.field, str(m.strategy), None] for m in masks])
         with self.journal._db() as db:
-            db.execute("INSERT INTO ledger (at, kind, run_key, collection, selector, digest, action, masks) "
-                       "VALUES (?, 'retention', ?, ?, ?, '', ?, ?)",
+            db.execute("INSERT INTO erasure_ledger (at, kind, run_key, collection, selector, action, masks, digests) "
+                       "VALUES (?, 'retention', ?, ?, ?, ?, ?, x'')",
                        (moment, run_key, collection, "due:" + condition, action, masks_json))
 
     def since(self, moment: datetime) -> list[Entry]:
         with self.journal._db() as db:
             rows = db.execute(
-                "SELECT kind, collection, selector, digest, action, masks FROM ledger WHERE at >= ? ORDER BY seq",
-                (moment.astimezone(UTC).isoformat(),)).fetchall()
-        return [Entry(kind, collection, selector, digest, action,
-                      tuple((f, s, None if w is None else tuple(w)) for f, s, w in json.loads(masks)))
-                for kind, collection, selector, digest, action, masks in rows]
+                "SELECT kind, collection, selector, action, masks, digests FROM erasure_ledger WHERE at >= ? "
+                "ORDER BY seq", (moment.astimezone(UTC).isoformat(),)).fetchall()
+        return [Entry(kind, collection, selector, action,
+                      tuple((f, s, None if w is None else tuple(w)) for f, s, w in json.loads(masks)),
+                      frozenset(bytes(blob[i:i + DIGEST_BYTES]) for i in range(0, len(blob), DIGEST_BYTES)))
+                for kind, collection, selector, action, masks, blob in rows]
 
 
 def _fresh_json(fresh: tuple[Fresh, ...]) -> list[dict[str, Any]]:
@@ -167,7 +178,7 @@ class ReplayGroup:
     selector: str
     action: str
     masks: tuple[Mask, ...]
-    digests: set[str] = field(default_factory=set)
+    digests: set[bytes] = field(default_factory=set)
 
 
 def replay_groups(entries: list[Entry]) -> list[ReplayGroup]:
@@ -177,5 +188,5 @@ def replay_groups(entries: list[Entry]) -> list[ReplayGroup]:
     for entry in entries:
         key = (entry.collection, entry.selector, entry.action, entry.masks)
         found.setdefault(key, ReplayGroup(entry.collection, entry.selector, entry.action, entry.masks)
-                         ).digests.add(entry.digest)
+                         ).digests.update(entry.digests)
     return sorted(found.values(), key=lambda g: (g.action == "delete", g.collection))

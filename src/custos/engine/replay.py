@@ -111,6 +111,6 @@ def _masks(ledger: Ledger, store: Any, info: CollectionInfo, group: ReplayGroup,
         only = None
         if where is not None:
             wanted = set(where)
-            only = frozenset(v for v in values.get(name, set()) if ledger.digest(v) in wanted)
+            only = frozenset(v for v in values.get(name, set()) if ledger.digest(v).hex() in wanted)
         masks.append(FieldMask(name, Strategy(strategy), only))
     return masks

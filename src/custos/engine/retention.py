@@ -105,11 +105,16 @@ def _report(rule: RetentionRule, now: datetime) -> RuleReport:
         fields=[m.field for m in rule.masks], kept=[{"field": k.field, "reason": k.reason} for k in rule.kept])
 
 
+#: keys per transaction of a sweep (each statement still carries the store's own batch of keys)
+SWEEP_BATCH = 10_000
+
+
 class Retention:
     """Retention for one engine: its rules, their checks, plans and sweeps."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, batch: int = SWEEP_BATCH) -> None:
         self.engine = engine
+        self.batch = batch
         self.datamap = engine.datamap
         self.resolution: Resolution = resolve_retention(engine.datamap)
 
@@ -228,7 +233,7 @@ class Retention:
         store, key = self._store(rule), self.datamap.collections[rule.collection].primary_key
         after: tuple[Any, ...] | None = None
         while True:
-            keys = store.due_keys(rule.table, key, rule.due(now), after, self.engine.batch_size)
+            keys = store.due_keys(rule.table, key, rule.due(now), after, self.batch)
             if not keys:
                 return
             after = keys[-1]
@@ -240,7 +245,11 @@ class Retention:
         return sum(1 for batch in self._due_keys(rule, now) for key in batch if key in held)
 
     def run(self, now: datetime, run_id: str, holds: Holds | None = None) -> RetentionReport:
-        """Apply every rule at ``now``; rules that fail are reported and the others still run."""
+        """Apply every rule at ``now``; rules that fail are reported and the others still run.
+
+        The rows due are counted as the sweep finds them; one pass afterwards counts what
+        is still due (the residual check) and the undated rows. The oldest date is the plan's.
+        """
         self.check()
         holds = holds or Holds()
         held_keys, held_labels = self.held_keys(holds)
@@ -248,19 +257,20 @@ class Retention:
         for rule in self.rules:
             report = _report(rule, now)
             try:
-                summary = self._summary(rule, now)
-                report.due, report.oldest, report.undated = summary.due, _iso(summary.oldest), summary.undated
                 scope = holds.scope_hold(rule)
-                if rule.then == "review":
-                    report.status = "review"
-                elif scope:
-                    report.held, report.held_by, report.status = summary.due, [scope], "held"
-                elif summary.due:
-                    self._apply(rule, now, run_id, report, held_keys.get(rule.collection, set()),
-                                held_labels.get(rule.collection, []))
-                    report.remaining = self._remaining(rule, now, held_keys.get(rule.collection, set()))
-                    report.status = "done"
+                if rule.then == "review" or scope:
+                    summary = self._summary(rule, now)
+                    report.due, report.oldest, report.undated = summary.due, _iso(summary.oldest), summary.undated
+                    if scope and rule.then != "review":
+                        report.held, report.held_by, report.status = summary.due, [scope], "held"
+                    else:
+                        report.status = "review"
                 else:
+                    held = held_keys.get(rule.collection, set())
+                    self._apply(rule, now, run_id, report, held, held_labels.get(rule.collection, []))
+                    after = self._summary(rule, now)
+                    report.undated = after.undated
+                    report.remaining = self._remaining(rule, now, held, after.due - report.held)
                     report.status = "done"
             except StoreError as exc:
                 report.status, report.error = "failed", exc.message
@@ -275,11 +285,12 @@ class Retention:
         if not info.primary_key:
             if held:
                 # without a key, a held person's rows cannot be told apart from the others'
+                report.due = self._summary(rule, now).due
                 report.held, report.held_by = report.due, labels
                 return
             store = self._store(rule)
             if rule.delete:
-                report.deleted = store.delete_due(rule.table, rule.due(now))
+                report.deleted = report.due = store.delete_due(rule.table, rule.due(now))
                 engine.ledger.record_due(run_key, rule.collection, rule.due(now), "delete", [])
                 return
             assignments = []
@@ -287,12 +298,13 @@ class Retention:
                 is_constant, value = engine.masker.constant(mask.strategy)
                 if is_constant:
                     assignments.append(Assignment(mask.field, set_constant=True, constant=value))
-            report.anonymized = store.update_due(rule.table, rule.due(now), assignments)
+            report.anonymized = report.due = store.update_due(rule.table, rule.due(now), assignments)
             engine.ledger.record_due(run_key, rule.collection, rule.due(now), "mask", list(rule.masks))
             return
         system_run = SystemRun(self.datamap, engine.store(rule.system), engine.masker, engine.journal,
                                run_key, engine.batch_size)
         for keys in self._due_keys(rule, now):
+            report.due += len(keys)
             free = [k for k in keys if k not in held]
             if len(free) < len(keys):
                 report.held += len(keys) - len(free)
@@ -307,20 +319,22 @@ class Retention:
             report.deleted += counts["deleted"]
             report.anonymized += counts["changed"]
 
-    def _remaining(self, rule: RetentionRule, now: datetime, held: set[tuple[Any, ...]]) -> int:
-        """Due rows, not held, that still hold what the rule removes (read back from the store)."""
+    def _remaining(self, rule: RetentionRule, now: datetime, held: set[tuple[Any, ...]], still_due: int) -> int:
+        """Due rows, not held, that still hold what the rule removes (read back from the store).
+
+        ``still_due`` is what the store counts as due after the sweep, held rows left out: for
+        a deletion or a mask the database can recognise (empty, the redaction text), that is
+        the answer; a hash or a random value is recognised by the journal, row by row.
+        """
         info = self.datamap.collections[rule.collection]
-        if not info.primary_key:
-            return 0 if held else self._summary(rule, now).due
         dependent = [m for m in rule.masks if m.strategy in VALUE_DEPENDENT]
+        if rule.delete or not dependent or not info.primary_key:
+            return max(still_due, 0)
         remaining = 0
         store = self.engine.store(rule.system)
         for keys in self._due_keys(rule, now):
             free = [k for k in keys if k not in held]
             if not free:
-                continue
-            if rule.delete or not dependent:
-                remaining += len(free)  # a due row still there, still holding a value to remove
                 continue
             rows = {tuple(row[c] for c in info.primary_key): row for row in store.fetch(
                 rule.table, Selector.by_keys(info.primary_key, free), [*info.primary_key, *(m.field for m in rule.masks)])}

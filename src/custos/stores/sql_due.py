@@ -12,14 +12,16 @@ zone, the system's local wall-clock time for one without (UTC unless the system'
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from custos.errors import StoreError
 from custos.stores.base import Assignment
 from custos.stores.due import Due, DueSummary, Fresh, Link, Route
 
@@ -48,6 +50,20 @@ class DueQueries:
 
     def _sa(self) -> Engine:
         raise NotImplementedError
+
+    def _error(self, exc: Exception, doing: str) -> StoreError:
+        raise NotImplementedError
+
+    @contextmanager
+    def _begin(self, doing: str) -> Iterator[Connection]:
+        """One transaction; a database error becomes a ``StoreError`` that says what failed."""
+        try:
+            with self._sa().begin() as conn:
+                yield conn
+        except StoreError:
+            raise
+        except sa_exc.SQLAlchemyError as exc:
+            raise self._error(exc, doing) from None
 
     # -- the condition ------------------------------------------------------------------
     def _older(self, table: Any, anchors: Sequence[str], due: Due) -> Any:
@@ -217,7 +233,7 @@ class DueQueries:
 
     def delete_due(self, collection: str, due: Due) -> int:
         table = self._table(collection)
-        with self._sa().begin() as conn:
+        with self._begin(f"deleting due rows of {collection}") as conn:
             return int(conn.execute(sa.delete(table).where(self.due_condition(table, due))).rowcount or 0)
 
     def update_due(self, collection: str, due: Due, assignments: Sequence[Assignment]) -> int:
@@ -225,7 +241,7 @@ class DueQueries:
         values = {a.field: a.constant for a in assignments if a.set_constant}
         if not values:
             return 0
-        with self._sa().begin() as conn:
+        with self._begin(f"anonymizing due rows of {collection}") as conn:
             statement = sa.update(table).where(self.due_condition(table, due)).values(values)
             return int(conn.execute(statement).rowcount or 0)
 
