@@ -293,14 +293,14 @@ class Retention:
                 report.deleted = report.due = store.delete_due(rule.table, rule.due(now))
                 engine.ledger.record_due(run_key, rule.collection, rule.due(now), "delete", [])
                 return
-            assignments = []
-            for mask in rule.masks:
-                is_constant, value = engine.masker.constant(mask.strategy)
-                if is_constant:
-                    assignments.append(Assignment(mask.field, set_constant=True, constant=value))
-            report.anonymized = report.due = store.update_due(rule.table, rule.due(now), assignments)
+            report.anonymized = report.due = store.update_due(rule.table, rule.due(now), self._constants(rule))
             engine.ledger.record_due(run_key, rule.collection, rule.due(now), "mask", list(rule.masks))
             return
+        # a deletion or masks the database writes as constants: one statement per batch over the
+        # batch's key range and the due condition again, so a row whose date moved since its key
+        # was read (a person signing in during the sweep) is left alone; the condition makes a
+        # repeated batch change nothing, so no journal is needed
+        by_range = len(info.primary_key) == 1 and all(m.strategy not in VALUE_DEPENDENT for m in rule.masks)
         system_run = SystemRun(self.datamap, engine.store(rule.system), engine.masker, engine.journal,
                                run_key, engine.batch_size)
         for keys in self._due_keys(rule, now):
@@ -313,11 +313,35 @@ class Retention:
                 continue
             work = CollectionWork(rule.collection, rule.system, rule.table, Selector.by_keys(info.primary_key, free),
                                   rows_found=len(free), delete=rule.delete, masks=list(rule.masks))
-            system_run.row_marks = []
-            counts = system_run.run([work], {}, None)[work.unit]
+            if by_range:
+                changed = self._change_range(rule, now, keys, held)
+                report.deleted += changed if rule.delete else 0
+                report.anonymized += 0 if rule.delete else changed
+            else:
+                system_run.row_marks = []
+                counts = system_run.run([work], {}, None)[work.unit]
+                report.deleted += counts["deleted"]
+                report.anonymized += counts["changed"]
             engine.ledger.record("retention", run_key, [work])
-            report.deleted += counts["deleted"]
-            report.anonymized += counts["changed"]
+
+    def _constants(self, rule: RetentionRule) -> list[Assignment]:
+        assignments = []
+        for mask in rule.masks:
+            is_constant, value = self.engine.masker.constant(mask.strategy)
+            if is_constant:
+                assignments.append(Assignment(mask.field, set_constant=True, constant=value))
+        return assignments
+
+    def _change_range(self, rule: RetentionRule, now: datetime, keys: list[tuple[Any, ...]],
+                      held: set[tuple[Any, ...]]) -> int:
+        """Delete or mask the due rows between the batch's first and last key, held ones left out."""
+        store = self._store(rule)
+        name = self.datamap.collections[rule.collection].primary_key[0]
+        bounds = (name, keys[0][0], keys[-1][0])
+        skip = [k[0] for k in keys if k in held]
+        if rule.delete:
+            return store.delete_due(rule.table, rule.due(now), bounds, skip)
+        return store.update_due(rule.table, rule.due(now), self._constants(rule), bounds, skip)
 
     def _remaining(self, rule: RetentionRule, now: datetime, held: set[tuple[Any, ...]], still_due: int) -> int:
         """Due rows, not held, that still hold what the rule removes (read back from the store).

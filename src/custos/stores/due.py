@@ -100,10 +100,13 @@ class DueStore(Protocol):
         """Every distinct value of one column, a batch at a time."""
         ...
 
-    def delete_due(self, collection: str, due: Due) -> int:
-        """Delete every due row (a collection without a key); one statement."""
+    def delete_due(self, collection: str, due: Due, key_range: tuple[str, Any, Any] | None = None,
+                   skip: Sequence[Any] = ()) -> int:
+        """Delete the due rows, in one statement: all of them, or those whose key is within
+        ``key_range`` (``(column, low, high)``) and not in ``skip``."""
         ...
 
-    def update_due(self, collection: str, due: Due, assignments: Sequence[Assignment]) -> int:
-        """Apply constant assignments to every due row (a collection without a key); one statement."""
+    def update_due(self, collection: str, due: Due, assignments: Sequence[Assignment],
+                   key_range: tuple[str, Any, Any] | None = None, skip: Sequence[Any] = ()) -> int:
+        """Apply constant assignments to the due rows, in one statement, as ``delete_due`` selects them."""
         ...

@@ -231,18 +231,34 @@ class DueQueries:
         with self._connect(f"looking for minors in {collection}") as conn:
             return [dict(row) for row in conn.execute(statement.limit(limit)).mappings()]
 
-    def delete_due(self, collection: str, due: Due) -> int:
-        table = self._table(collection)
-        with self._begin(f"deleting due rows of {collection}") as conn:
-            return int(conn.execute(sa.delete(table).where(self.due_condition(table, due))).rowcount or 0)
+    def _within(self, table: Any, due: Due, key_range: tuple[str, Any, Any] | None, skip: Sequence[Any]) -> list[Any]:
+        where = [self.due_condition(table, due)]
+        if key_range is not None:
+            name, low, high = key_range
+            column = table.c[name]
+            where += [column >= low, column <= high]
+            if skip:
+                where.append(column.not_in(list(skip)))
+        return where
 
-    def update_due(self, collection: str, due: Due, assignments: Sequence[Assignment]) -> int:
+    def delete_due(self, collection: str, due: Due, key_range: tuple[str, Any, Any] | None = None,
+                   skip: Sequence[Any] = ()) -> int:
         table = self._table(collection)
-        values = {a.field: a.constant for a in assignments if a.set_constant}
+        statement = sa.delete(table).where(*self._within(table, due, key_range, skip))
+        with self._begin(f"deleting due rows of {collection}") as conn:
+            return int(conn.execute(statement).rowcount or 0)
+
+    def update_due(self, collection: str, due: Due, assignments: Sequence[Assignment],
+                   key_range: tuple[str, Any, Any] | None = None, skip: Sequence[Any] = ()) -> int:
+        table = self._table(collection)
+        # a constant never replaces an empty value with a non-empty one
+        values = {a.field: None if a.constant is None else
+                  sa.case((table.c[a.field].is_(None), sa.null()), else_=sa.literal(a.constant, table.c[a.field].type))
+                  for a in assignments if a.set_constant}
         if not values:
             return 0
+        statement = sa.update(table).where(*self._within(table, due, key_range, skip)).values(values)
         with self._begin(f"anonymizing due rows of {collection}") as conn:
-            statement = sa.update(table).where(self.due_condition(table, due)).values(values)
             return int(conn.execute(statement).rowcount or 0)
 
 
