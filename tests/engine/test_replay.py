@@ -2,8 +2,8 @@
 
 For real: the PostgreSQL shop is dumped with ``pg_dump``, people are erased and a
 retention sweep runs, the dump is restored with ``pg_restore``, and ``replay`` must bring
-the stores back to the state they had before the restore. SQLite does the same with a
-copy of its file. The ledger holds keyed HMACs only: no identity value and no key appears
+the stores back to the state they had before the restore. MariaDB does the same with
+``mariadb-dump`` and its client, SQLite with a copy of its file. The ledger holds keyed HMACs only: no identity value and no key appears
 in it in clear.
 """
 
@@ -37,30 +37,50 @@ def _libpq(url: str) -> str:
     return f"postgresql://{parsed.username}@{parsed.host}:{parsed.port or 5432}/{parsed.database}"
 
 
+def _mysql_args(url: str) -> list[str]:
+    parsed = normalize_url(url)
+    return ["-h", str(parsed.host), "-P", str(parsed.port or 3306), "-u", str(parsed.username)] + (
+        [f"-p{parsed.password}"] if parsed.password else [])
+
+
 class Backup:
+    """The store's own backup tools: pg_dump/pg_restore, mariadb-dump and the client, a file copy."""
+
     def __init__(self, url: str, folder: Path) -> None:
         self.url, self.folder = url, folder
         self.kind = normalize_url(url).get_backend_name()
+        self.database = normalize_url(url).database or ""
 
     def take(self) -> None:
         if self.kind == "sqlite":
-            shutil.copyfile(normalize_url(self.url).database or "", self.folder / "backup.db")
-        else:
+            shutil.copyfile(self.database, self.folder / "backup.db")
+        elif self.kind == "postgresql":
             subprocess.run(["pg_dump", "-Fc", "-f", str(self.folder / "backup.dump"), _libpq(self.url)], check=True)
+        else:
+            with (self.folder / "backup.sql").open("wb") as out:
+                subprocess.run(["mariadb-dump", *_mysql_args(self.url), "--single-transaction", self.database],
+                               check=True, stdout=out)
 
     def restore(self) -> None:
         if self.kind == "sqlite":
-            shutil.copyfile(self.folder / "backup.db", normalize_url(self.url).database or "")
-        else:
+            shutil.copyfile(self.folder / "backup.db", self.database)
+        elif self.kind == "postgresql":
             subprocess.run(["pg_restore", "--clean", "--if-exists", "-d", _libpq(self.url),
                             str(self.folder / "backup.dump")], check=True)
+        else:
+            with (self.folder / "backup.sql").open("rb") as source:
+                subprocess.run(["mariadb", *_mysql_args(self.url), self.database], check=True, stdin=source)
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+TOOLS = {"sqlite": None, "postgresql": "pg_restore", "mysql": "mariadb-dump"}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "mysql"])
 def test_replay_after_a_restore_gives_back_the_state_before_it(kind: str, tmp_path: Path) -> None:
     databases = Databases(kind, tmp_path)
-    if kind == "postgresql" and shutil.which("pg_dump") is None:
-        pytest.skip("pg_dump and pg_restore are not installed here")
+    tool = TOOLS[kind]
+    if tool is not None and shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed here")
     try:
         url = databases.new()
         build(url)

@@ -242,6 +242,17 @@ class _Resolver:
             return Anchor((anchor,), (), (), ())
         return Anchor((), (Route(path, (anchor,)),), (), (root,))
 
+    def why_kept(self, data_field: DataField) -> str:
+        """Why a field anonymizing leaves in place: its exception with the legal basis, or the map's keep."""
+        if data_field.keep_for:
+            exception = self.datamap.exceptions[data_field.keep_for]
+            return f"kept by the exception {exception.key}: {exception.citation()}"
+        return "erase: keep in the data map"
+
+    def basis(self, purpose: str) -> str:
+        found = self.datamap.purposes.get(purpose)
+        return f", {found.lawful_basis}" if found is not None else ""
+
     # -- rules ------------------------------------------------------------------------
     def governing(self, data_field: DataField) -> Purpose | str | None:
         """The purpose keeping ``data_field`` longest; a string when a purpose keeps it without limit."""
@@ -290,14 +301,14 @@ class _Resolver:
             if anchored is None:
                 continue
             names = {f.name for f in fields}
-            kept = [Kept(f.name, f"kept for purpose {p} ({g[0].period})") for p, g in groups.items()
+            kept = [Kept(f.name, f"kept for purpose {p} ({g[0].period}{self.basis(p)})") for p, g in groups.items()
                     if p != purpose for f in g[1] if longer(g[0].duration, retention.duration)
                     or (not longer(retention.duration, g[0].duration) and g[0].then != "delete")]
             kept += unlimited
             delete = (retention.then == "delete" and not kept
                       and not longer(longest, retention.duration))
             masks = tuple(FieldMask(f.name, f.strategy) for f in fields if f.strategy is not Strategy.KEEP)
-            kept += [Kept(f.name, "erase: keep (or keep_for) in the data map") for f in fields
+            kept += [Kept(f.name, self.why_kept(f)) for f in fields
                      if f.strategy is Strategy.KEEP and f.name in names and not delete]
             if not delete and retention.then != "review" and not info.primary_key and any(
                     m.strategy in VALUE_DEPENDENT for m in masks):
