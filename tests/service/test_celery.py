@@ -46,3 +46,17 @@ def test_a_real_worker_runs_the_jobs(harness: Harness, tmp_path: Path) -> None:
     finally:
         worker.terminate()
         worker.wait(10)
+
+
+def test_beat_asks_for_a_sweep_and_the_task_runs_one_when_due(harness: Harness,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from custos.service import sweeps
+
+    settings = harness.service.settings.model_copy(update={"broker_url": "memory://"})
+    app = celery_jobs.make_celery(settings, task_always_eager=True)
+    schedule = app.conf.beat_schedule["retention"]
+    assert schedule["task"] == celery_jobs.SWEEP and schedule["schedule"] == celery_jobs.SWEEP_CHECK_SECONDS
+    monkeypatch.setattr(celery_jobs, "worker_service", lambda: harness.service)
+    first = app.tasks[celery_jobs.SWEEP].apply().get()
+    assert first is not None and sweeps.last(harness.service) is not None
+    assert app.tasks[celery_jobs.SWEEP].apply().get() is None  # not due again for a day

@@ -14,10 +14,8 @@ from custos.agents import callbacks, registry
 from custos.service.api.deps import ServiceDep
 from custos.service.auth import Principal
 from custos.service.context import Service
-from custos.service.errors import PermissionDeniedError
-from custos.service.pages.console import form_token, signed_in, to_login
+from custos.service.pages.console import form_token, form_writer, signed_in, to_login
 from custos.service.pages.rendering import render
-from custos.service.vault import same
 
 router = APIRouter(prefix="/admin/agents", include_in_schema=False)
 Text = Annotated[str, Form(max_length=2000)]
@@ -33,14 +31,7 @@ def _page(request: Request, service: Service, principal: Principal, error: str |
 
 
 def _writer(request: Request, service: Service, csrf_token: str) -> Principal | None:
-    principal = signed_in(request, service)
-    if principal is None:
-        return None
-    if not same(csrf_token, form_token(service, principal)):
-        raise PermissionDeniedError("the form has expired; reload the page and try again")
-    if not principal.can(MANAGE):
-        raise PermissionDeniedError("your role cannot change agents")
-    return principal
+    return form_writer(request, service, csrf_token, MANAGE, "your role cannot change agents")
 
 
 @router.get("", response_class=HTMLResponse)

@@ -11,6 +11,7 @@ the worker also runs their sweep-and-deliver loop in a background thread.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from celery import Celery  # type: ignore[import-untyped]
@@ -83,7 +84,9 @@ def run_worker(settings: Settings, concurrency: int = 1, beat: bool = True) -> N
     runner = CallbackRunner(worker_service())
     runner.start()
     try:
+        schedule = Path(settings.state_dir) / "celerybeat-schedule"
+        schedule.parent.mkdir(parents=True, exist_ok=True)
         app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads",
-                         *(["--beat"] if beat else [])])
+                         *(["--beat", f"--schedule={schedule}"] if beat else [])])
     finally:
         runner.stop()

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -40,21 +39,6 @@ class HoldCreate(BaseModel):
     ends_at: datetime | None = None
 
 
-class HoldPublic(BaseModel):
-    id: int
-    scope: str
-    target: str | None
-    identity_kinds: list[str]
-    reason: str
-    matter: str
-    placed_at: datetime
-    placed_by: str
-    ends_at: datetime | None
-    lifted_at: datetime | None
-    lifted_by: str | None
-    active: bool
-
-
 class RunPublic(BaseModel):
     id: str
     trigger: str
@@ -70,28 +54,25 @@ class RetentionStatus(BaseModel):
     runs: list[RunPublic]
 
 
-def _hold(view: holds.HoldView) -> HoldPublic:
-    return HoldPublic(**asdict(view))
-
-
-@router.get("/holds", response_model=list[HoldPublic], responses=ERRORS)
+@router.get("/holds", response_model=list[holds.HoldView], responses=ERRORS)
 def list_holds(service: ServiceDep, _: ReadHolds,
-               active: Annotated[bool, Query(description="Only holds in force.")] = False) -> list[HoldPublic]:
+               active: Annotated[bool, Query(description="Only holds in force.")] = False) -> list[holds.HoldView]:
     """Every hold, oldest first; no identity values, only their kinds."""
-    return [_hold(v) for v in holds.listed(service, active_only=active)]
+    return holds.listed(service, active_only=active)
 
 
-@router.post("/holds", response_model=HoldPublic, status_code=201, responses=ERRORS)
-def place_hold(body: HoldCreate, service: ServiceDep, principal: WriteHolds) -> HoldPublic:
+@router.post("/holds", response_model=holds.HoldView, status_code=201, responses=ERRORS)
+def place_hold(body: HoldCreate, service: ServiceDep, principal: WriteHolds) -> holds.HoldView:
     """Place a hold. The person named is not looked up: the answer is the same for anyone."""
-    return _hold(holds.place(service, scope=body.scope, target=body.target, identities=body.identities,
-                             reason=body.reason, matter=body.matter, ends_at=body.ends_at, actor=principal.name))
+    return holds.place(service, scope=body.scope, target=body.target, identities=body.identities,
+                       reason=body.reason, matter=body.matter, ends_at=body.ends_at, actor=principal.name)
 
 
-@router.post("/holds/{hold_id}/lift", response_model=HoldPublic, responses=ERRORS)
-def lift_hold(hold_id: Annotated[int, Path(ge=1, le=MAX_ID)], service: ServiceDep, principal: WriteHolds) -> HoldPublic:
+@router.post("/holds/{hold_id}/lift", response_model=holds.HoldView, responses=ERRORS)
+def lift_hold(hold_id: Annotated[int, Path(ge=1, le=MAX_ID)], service: ServiceDep,
+              principal: WriteHolds) -> holds.HoldView:
     """Lift a hold; erasures that waited for it are queued again."""
-    return _hold(holds.lift(service, hold_id, actor=principal.name))
+    return holds.lift(service, hold_id, actor=principal.name)
 
 
 def _run(record: RetentionRun) -> RunPublic:

@@ -85,6 +85,19 @@ def form_token(service: Service, principal: Principal) -> str:
     return csrf_token(service, principal.session or "")
 
 
+def form_writer(request: Request, service: Service, token: str, scope: str, refusal: str) -> Principal | None:
+    """The signed-in caller of a console form that changes something: ``None`` when nobody is
+    signed in; refused when the form's token is stale or the role lacks ``scope``."""
+    principal = signed_in(request, service)
+    if principal is None:
+        return None
+    if not same(token, form_token(service, principal)):
+        raise PermissionDeniedError("the form has expired; reload the page and try again")
+    if not principal.can(scope):
+        raise PermissionDeniedError(refusal)
+    return principal
+
+
 @router.get("", response_class=HTMLResponse)
 def queue(request: Request, service: ServiceDep) -> Response:
     """Open requests first, by due date, with what is late or near."""
@@ -149,13 +162,9 @@ def decide(
     reason: Text = "", exception: Text = "", notice: Text = "", note: Text = "",
 ) -> Response:
     """Approve, deny, extend or retry, from the request's page."""
-    principal = signed_in(request, service)
+    principal = form_writer(request, service, csrf_token, "requests:write", "your role can only read")
     if principal is None:
         return to_login()
-    if not same(csrf_token, form_token(service, principal)):
-        raise PermissionDeniedError("the form has expired; reload the page and try again")
-    if not principal.can("requests:write"):
-        raise PermissionDeniedError("your role can only read")
     identifier = str(request_id)
     try:
         if action == "approve":

@@ -15,9 +15,8 @@ from custos.service.api.deps import ServiceDep
 from custos.service.auth import Principal
 from custos.service.context import Service
 from custos.service.errors import PermissionDeniedError, ServiceError
-from custos.service.pages.console import form_token, signed_in, to_login
+from custos.service.pages.console import form_token, form_writer, signed_in, to_login
 from custos.service.pages.rendering import render
-from custos.service.vault import same
 from custos.store import RetentionRun
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -48,14 +47,7 @@ def retention_page(request: Request, service: ServiceDep) -> Response:
 
 
 def _checked(request: Request, service: Service, csrf_token: str, scope: str) -> Principal | None:
-    principal = signed_in(request, service)
-    if principal is None:
-        return None
-    if not same(csrf_token, form_token(service, principal)):
-        raise PermissionDeniedError("the form has expired; reload the page and try again")
-    if not principal.can(scope):
-        raise PermissionDeniedError(f"this needs the {scope} permission")
-    return principal
+    return form_writer(request, service, csrf_token, scope, f"this needs the {scope} permission")
 
 
 @router.post("/retention/run", response_class=HTMLResponse)
