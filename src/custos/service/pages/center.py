@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from custos.rules import RequestType
+from custos.rules import RequestType, rule_set
 from custos.service import accounts, verification, workflow
 from custos.service.api.deps import ServiceDep
 from custos.service.api.public import receipt
@@ -25,11 +25,21 @@ FormText = Annotated[str, Form(max_length=2000)]
 
 def choices(service: Service) -> list[tuple[str, str]]:
     """The request types at least one of the organization's jurisdictions provides for."""
-    from custos.rules import rule_set
-
     covered = {kind for key in service.jurisdictions for kind in RequestType if rule_set(key).covers(kind)}
     return [(kind.value, workflow.LABELS[kind]) for kind in RequestType
-            if kind in covered and kind not in (RequestType.APPEAL, RequestType.CORRECTION)]
+            if kind in covered and kind is not RequestType.APPEAL]
+
+
+def correctable(service: Service) -> list[tuple[str, str]]:
+    """The fields a person may ask to correct, with a label for people (not a column name)."""
+    found = []
+    for info, data_field in service.datamap.personal_fields():
+        if data_field.primary_key or data_field.references is not None:
+            continue
+        label = data_field.description or data_field.name.replace("_", " ")
+        found.append((f"{info.qualified}.{data_field.name}",
+                      f"{label[:1].upper()}{label[1:]} ({info.name.replace('_', ' ')})"))
+    return found
 
 
 def home_page(
@@ -39,7 +49,7 @@ def home_page(
     """The request form; for a customer the company's site signed in, with the account's email and token."""
     organization = service.datamap.organization
     return render(request, "center_home.html.j2", status, organization=organization, types=choices(service),
-                  jurisdictions=service.jurisdictions, error=error,
+                  jurisdictions=service.jurisdictions, error=error, correctable=correctable(service),
                   signed_in_email=signed_in.email if signed_in else None,
                   account_token=account_token if signed_in else "")
 
@@ -69,11 +79,18 @@ def home(
 def submit(
     request: Request, service: ServiceDep, type: FormText, email: FormText, csrf_token: FormText = "",
     jurisdiction: FormText = "", account_token: Annotated[str, Form(max_length=accounts.TOKEN_LENGTH)] = "",
+    correct_field: FormText = "", correct_value: FormText = "",
 ) -> Response:
     """Make the request, then show its page."""
     check_form_token(request, csrf_token)
+    corrections = {}
+    if type == RequestType.CORRECTION.value:
+        if not correct_field or not correct_value.strip():
+            return home_page(request, service, "For a correction, choose the information that is wrong and "
+                                               "write what it should say.", 422)
+        corrections = {correct_field: correct_value.strip()}
     intake = workflow.Intake(type=type, identities={"email": email}, jurisdiction=jurisdiction or None,
-                             source="privacy_center")
+                             source="privacy_center", corrections=corrections)
     if account_token:
         return _submit_signed_in(request, service, intake, account_token)
     try:
@@ -110,9 +127,11 @@ def status_page(
 ) -> HTMLResponse:
     stored = _load(service, request_id, token)
     package = latest_link(service, stored.id) if stored and stored.status == "completed" else None
+    appealable = bool(stored and stored.type != RequestType.APPEAL.value and stored.status in ("denied", "completed")
+                      and rule_set(stored.jurisdiction).covers(RequestType.APPEAL))
     return render(request, "center_status.html.j2", status, organization=service.datamap.organization,
                   request_id=str(request_id), token=token, stored=stored, package=package, error=error,
-                  label=workflow.label(stored) if stored else "",
+                  label=workflow.label(stored) if stored else "", appealable=appealable,
                   fields=verification.eligible_fields(service))
 
 
@@ -149,3 +168,27 @@ async def verify(request: Request, request_id: UUID, service: ServiceDep) -> Res
         return status_page(request, service, request_id, token, exc.message, exc.status)
     suffix = f"?token={token}" if token else ""
     return RedirectResponse(f"/privacy-center/requests/{request_id}{suffix}", status_code=303)
+
+
+@router.post("/requests/{request_id}/appeal", response_class=HTMLResponse)
+def appeal(
+    request: Request, request_id: UUID, service: ServiceDep, token: FormText = "", statement: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    """Appeal a decided request from its page: the page's token proves it is the person's."""
+    check_form_token(request, csrf_token)
+    with service.plane.read() as session:
+        stored = session.get(StoredRequest, str(request_id))
+        if stored is None or not token or not same(stored.token_hash, sha256_hex(token[:200])):
+            return status_page(request, service, request_id, token, "No request matches this link.", 404)
+        email = workflow.email_of(service, stored)
+    if not statement.strip():
+        return status_page(request, service, request_id, token, "Tell us why you disagree with the decision.", 422)
+    intake = workflow.Intake(type=RequestType.APPEAL.value, identities={"email": email or ""},
+                             appeal_of=str(request_id), appeal_token=token[:200], statement=statement.strip(),
+                             source="privacy_center")
+    try:
+        made = receipt(service, intake)
+    except ServiceError as exc:
+        return status_page(request, service, request_id, token, exc.message, exc.status)
+    return RedirectResponse(f"/privacy-center/requests/{made.id}?token={made.token}", status_code=303)
