@@ -109,8 +109,8 @@ datasets:
         fields:
           - {name: id, primary_key: true}
           - {name: email, categories: [user.contact.email], identity: email, erase: mask_hash}
-          - {name: full_name, categories: [user.name], erase: mask_null}
-          - {name: phone, categories: [user.contact.phone_number], identity: phone, erase: mask_null}
+          - {name: full_name, categories: [user.name], erase: mask_null, verify: true, label: Full name}
+          - {name: phone, categories: [user.contact.phone_number], identity: phone, erase: mask_null, verify: true, label: Phone number}
           - {name: birth_date, categories: [user.demographic.date_of_birth], erase: mask_date_year}
           - {name: merged_into, references: {field: customers.id, kind: same_person}}
       - name: orders

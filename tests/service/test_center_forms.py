@@ -4,6 +4,7 @@ information to correct named for people."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -71,3 +72,16 @@ def test_a_correction_from_the_privacy_center(harness: Harness) -> None:
         request = session.scalars(sa.select(Request).where(Request.type == "correction")).one()
     details = harness.service.vault.decrypt_json(request.details) if request.details else {}
     assert details.get("corrections") == {"shop.customers.full_name": "Alice P. Liddell"}
+
+
+def test_the_confirmation_form_asks_only_for_what_the_law_needs(harness: Harness) -> None:
+    ccpa = harness.submit(type="access", email=shop.ALICE, jurisdiction="ccpa")
+    page = harness.client.get(f"/privacy-center/requests/{ccpa['id']}", params={"token": ccpa["token"]}).text
+    # the fields the map marks verify: true, with their labels; no column names
+    visible = re.sub(r"<[^>]+>", " ", page)  # what a person reads, not the form's field names
+    assert "Full name" in visible and "Phone number" in visible and "shop.customers" not in visible
+    assert "tickets" not in page and "Body" not in page
+    assert "penalty of perjury" in page  # specific pieces under the CCPA: a signed declaration
+    gdpr = harness.submit(type="access", email=shop.BOB, jurisdiction="gdpr")
+    page = harness.client.get(f"/privacy-center/requests/{gdpr['id']}", params={"token": gdpr["token"]}).text
+    assert "penalty of perjury" not in page

@@ -124,6 +124,10 @@ class DataField(Strict):
     activity: bool = False
     #: the field gives the person's age: their ``birth_date``, or their age in ``years``
     age: Literal["birth_date", "years"] | None = None
+    #: the privacy center may ask a person for this field to confirm who they are
+    verify: bool = False
+    #: what the field is called for the people it is about ("Date of birth", not birth_date)
+    label: str | None = Field(default=None, max_length=120)
 
     @field_validator("name")
     @classmethod

@@ -138,6 +138,12 @@ def resolve(document: DataMapDocument, raw: SourceMap, location: str) -> DataMap
             if not any(f.is_personal or f.references for f in collection.fields):
                 problems.warn(f"{qualified} declares no personal field, identity or reference", loc_c)
 
+    asked = [f for d in document.datasets for c in d.collections for f in c.fields
+             if f.is_personal and not f.primary_key and f.references is None and f.identity != "email"]
+    if asked and not any(f.verify for f in asked):
+        problems.warn(f"no field is marked verify: true, so the privacy center asks a person for all {len(asked)} "
+                      "personal fields to confirm who they are; mark the two or three a person knows "
+                      "(name, phone, date of birth) and give them a label:", ("datasets",))
     _check_purposes(problems, document, taxonomy)
     if not entries:
         problems.add(

@@ -335,10 +335,14 @@ def _comparable(value: Any) -> str:
 
 
 def eligible_fields(service: Service) -> list[dict[str, Any]]:
-    """The fields a person may give as data points (personal, not keys, not the email)."""
-    fields = []
-    for info, data_field in service.datamap.personal_fields():
-        if data_field.primary_key or data_field.references is not None or data_field.identity == "email":
-            continue
-        fields.append({"field": f"{info.qualified}.{data_field.name}", "categories": list(data_field.categories)})
-    return fields
+    """The fields a person may be asked for as data points, with their labels for people.
+
+    Those the map marks ``verify: true``; a map that marks none offers every personal field
+    that is not a key, a reference or the email (``custos validate`` warns about it).
+    """
+    candidates = [(info, f) for info, f in service.datamap.personal_fields()
+                  if not (f.primary_key or f.references is not None or f.identity == "email")]
+    marked = [(info, f) for info, f in candidates if f.verify]
+    return [{"field": f"{info.qualified}.{f.name}", "categories": list(f.categories),
+             "label": f.label or f.name.replace("_", " ").capitalize()}
+            for info, f in (marked or candidates)]
