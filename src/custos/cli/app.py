@@ -12,6 +12,7 @@ import typer
 from custos.cli import notice_commands, retention_commands, service_commands
 from custos.cli.options import (
     EmailOption,
+    FromOption,
     IdOption,
     JsonOption,
     MapOption,
@@ -123,6 +124,8 @@ def taxonomy(
 def plan(
     email: EmailOption = None, phone: PhoneOption = None,
     ids: IdOption = None, map_path: MapOption = None, as_json: JsonOption = False,
+    keys: Annotated[int, typer.Option("--keys", help="Also list up to this many keys of the rows each "
+                                                     "collection would touch.", min=0, max=1000)] = 0,
 ) -> None:
     """Dry run of an erasure: what would be read, changed and kept. Changes nothing."""
     subject = subject_from(email, phone, ids)
@@ -130,7 +133,7 @@ def plan(
     known_identities(subject, datamap)
     engine = open_engine(datamap)
     try:
-        result = engine.plan(subject)
+        result = engine.plan(subject, keys=keys)
     finally:
         engine.close()
     if as_json:
@@ -144,11 +147,20 @@ def plan(
 def access(
     email: EmailOption = None, phone: PhoneOption = None,
     ids: IdOption = None, map_path: MapOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the whole package (zip) here.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the whole package (zip) here; with --from, the folder for one package per person.")] = None,
+    people: FromOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Run an access request: data.json to stdout, or the whole package with --out."""
+    """Run an access request: data.json to stdout, or the whole package with --out; --from FILE
+    runs one per person of a CSV file."""
     from custos.package import build_package
 
+    if people is not None:
+        if out is None:
+            raise typer.BadParameter("with --from, --out names the folder for the packages", param_hint="--out")
+        _each(people, map_path, "access", as_json, out)
+        return
     subject = subject_from(email, phone, ids)
     datamap = open_map(map_path)
     known_identities(subject, datamap)
@@ -173,8 +185,14 @@ def erase(
     ids: IdOption = None, map_path: MapOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     as_json: JsonOption = False,
+    people: FromOption = None,
 ) -> None:
-    """Run an erasure (asks first unless --yes)."""
+    """Run an erasure (asks first unless --yes); --from FILE erases each person of a CSV file."""
+    if people is not None:
+        if not yes and (not sys.stdin.isatty() or not typer.confirm(f"Erase every person in {people}?", default=False)):
+            raise CustosError("not confirmed; nothing was changed (use --yes to skip the question)")
+        _each(people, map_path, "erase", as_json, None)
+        return
     subject = subject_from(email, phone, ids)
     datamap = open_map(map_path)
     known_identities(subject, datamap)
@@ -233,6 +251,40 @@ def correct(
             typer.echo(f"{outcome.collection}: {outcome.rows_found} row(s) found, {outcome.rows_changed} changed")
             for kept in outcome.fields_kept:
                 typer.echo(f"  {kept.field} was kept under {kept.exception} ({kept.basis}) and is now changed")
+
+
+def _each(people: Path, map_path: Path | None, kind: str, as_json: bool, out: Path | None) -> None:
+    """A request per person of a CSV file, with a progress bar on a terminal and a summary;
+    exits 4 when any person's request failed or is incomplete."""
+    from custos.batch import access_each, erase_each, read_people
+
+    datamap = open_map(map_path)
+    found = read_people(people, datamap)
+    engine = open_engine(datamap)
+    results = []
+    try:
+        runs = erase_each(engine, found) if kind == "erase" else access_each(engine, found, out or Path("."))
+        with typer.progressbar(runs, length=len(found), label=f"{kind} for {len(found)} people",
+                               file=sys.stderr) as bar:
+            for result in bar:
+                results.append(result)
+    finally:
+        engine.close()
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in results], indent=2, default=str))
+    else:
+        for r in results:
+            who = ", ".join(f"{k} {v}" for k, values in r.subject.items() for v in values)
+            detail = r.error or (f"{r.found} row(s) found, {r.changed} changed, {r.deleted} deleted"
+                                 + (f", residual {'ok' if r.residual_ok else 'NOT ok'}" if r.residual_ok is not None
+                                    else "") + (f", package {r.package}" if r.package else ""))
+            typer.echo(f"line {r.line}: {who}: {r.status}: {detail}")
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    typer.echo(f"{len(results)} people: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), err=True)
+    if any(r.status in ("failed", "partial", "incomplete") for r in results):
+        raise typer.Exit(4)
 
 
 notice_commands.register(app)

@@ -28,6 +28,8 @@ IdOption = Annotated[
     list[str] | None, typer.Option("--id", help="Other identity as NAME=VALUE, e.g. user_id=42 (repeatable).")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+FromOption = Annotated[Path | None, typer.Option(
+    "--from", help="A CSV file of people: a header of identity types (email, phone, ...), one person per line.")]
 
 
 def user_errors(function: F) -> F:

@@ -43,6 +43,10 @@ def print_plan(result: PlanResult) -> None:
             typer.echo(f"      {name}: {strategy}{where}")
         for line in describe_kept(c.fields_kept):
             typer.echo(f"      {line}")
+        if c.keys is not None:
+            shown = ", ".join("/".join(str(v) for v in key) for key in c.keys)
+            more = f" and {c.rows_found - len(c.keys)} more" if c.rows_found > len(c.keys) else ""
+            typer.echo(f"      keys ({', '.join(c.key_columns)}): {shown}{more}")
     for scan in result.scans:
         typer.echo(f"  lookup: {scan}")
 

@@ -85,6 +85,11 @@ class AccessResult:
         return sorted(found)
 
 
+def _key_order(key: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
+    """Numbers in their order, then everything else as text (a key may mix types, or hold NULLs)."""
+    return tuple((0, v) if isinstance(v, int | float) and not isinstance(v, bool) else (1, str(v)) for v in key)
+
+
 class Engine:
     """Runs requests for one data map against its stores."""
 
@@ -267,13 +272,22 @@ class Engine:
         _, notes = self.looser_notes(subject, reach)
         return AccessResult(subject, self.datamap, reach, datetime.now(UTC).isoformat(timespec="seconds"), notes)
 
-    def plan(self, subject: Subject | Sequence[Subject]) -> PlanResult:
-        """What an erasure would read and change, and what it would keep; changes nothing."""
+    def plan(self, subject: Subject | Sequence[Subject], *, keys: int = 0) -> PlanResult:
+        """What an erasure would read and change, and what it would keep; changes nothing.
+
+        ``keys``: also list up to that many keys of the rows each collection would touch.
+        """
         merged = subject if isinstance(subject, Subject) else merge_subjects(subject)
         reach = self.find(merged)
         planned = plan_work(self.datamap, reach)
         works = {w.unit: w for w in planned}
         outcomes = [self._outcome(q, works.get(q), reach) for q in self._units(planned)]
+        if keys:
+            for outcome, unit in zip(outcomes, self._units(planned), strict=True):
+                work = works.get(unit)
+                if work is not None and work.selector.key_columns:
+                    outcome.key_columns = list(work.selector.key_columns)
+                    outcome.keys = [list(k) for k in sorted(work.selector.keys, key=_key_order)[:keys]]
         scans = [f"{entry.collection}.{entry.field} (match: {entry.rule}) reads the whole table; "
                  f"index: {looked.advice}"
                  for entry, looked in self.lookup_plans().items()

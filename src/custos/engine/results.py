@@ -30,6 +30,9 @@ class CollectionOutcome:
     rows_deleted: int = 0
     status: str = "planned"  # planned | done | skipped | failed | nothing_found
     mentions: str | None = None  # a field: other people's rows that name the subject in it
+    #: with ``plan(keys=N)``: the first N keys of the rows it would touch, and their columns
+    keys: list[list[Any]] | None = None
+    key_columns: list[str] = field(default_factory=list)
 
 
 @dataclass
