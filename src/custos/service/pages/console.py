@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from custos.service import audit, decisions, jobs, workflow
@@ -98,20 +99,52 @@ def form_writer(request: Request, service: Service, token: str, scope: str, refu
     return principal
 
 
+PAGE = 50
+Filter = Annotated[str, Query(max_length=40)]
+
+
 @router.get("", response_class=HTMLResponse)
-def queue(request: Request, service: ServiceDep) -> Response:
-    """Open requests first, by due date, with what is late or near."""
+def queue(request: Request, service: ServiceDep, type: Filter = "", status: Filter = "", law: Filter = "",
+          due: Filter = "", q: Filter = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    """The requests: open ones first, by due date, with what is late or near; filtered by type,
+    status, law and deadline (``due``: ``overdue`` or ``soon``), or found by the start of their
+    reference (``q``), fifty to a page."""
     principal = signed_in(request, service)
     if principal is None:
         return to_login()
-    query = sa.select(StoredRequest).order_by(StoredRequest.due_at.is_(None), StoredRequest.due_at).limit(500)
+    query = sa.select(StoredRequest)
+    if type:
+        query = query.where(StoredRequest.type == type)
+    if status == "open":
+        query = query.where(StoredRequest.status.in_(sorted(workflow.OPEN)))
+    elif status:
+        query = query.where(StoredRequest.status == status)
+    if law:
+        query = query.where(StoredRequest.jurisdiction == law)
+    if q.strip():
+        query = query.where(StoredRequest.id.startswith(q.strip().lower(), autoescape=True))
+    if due in ("overdue", "soon"):
+        moment = service.clock()
+        query = query.where(StoredRequest.status.in_(sorted(workflow.OPEN)), StoredRequest.due_at.is_not(None))
+        if due == "overdue":
+            query = query.where(StoredRequest.due_at < moment)
+        else:
+            query = query.where(StoredRequest.due_at >= moment,
+                                StoredRequest.due_at < moment + timedelta(days=service.settings.near_due_days))
+    ordered = query.order_by(StoredRequest.status.not_in(sorted(workflow.OPEN)), StoredRequest.due_at.is_(None),
+                             StoredRequest.due_at, StoredRequest.received_at)
     with service.plane.read() as session:
+        total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
         rows = [(r, workflow.is_late(service, r), workflow.is_near(service, r), workflow.label(r))
-                for r in session.scalars(query)]
+                for r in session.scalars(ordered.offset((page - 1) * PAGE).limit(PAGE))]
         stuck = {j.request_id for j in jobs.stuck(session, service)}
-    rows.sort(key=lambda row: row[0].status not in workflow.OPEN)
+    filters = {"type": type, "status": status, "law": law, "due": due, "q": q}
     return render(request, "console_queue.html.j2", principal=principal, rows=rows, stuck=stuck,
-                  csrf_token=form_token(service, principal))
+                  csrf_token=form_token(service, principal), filters=filters, page=page,
+                  pages=max(1, -(-total // PAGE)), total=total,
+                  types=[(k.value, workflow.LABELS[k]) for k in workflow.LABELS],
+                  statuses=sorted(workflow.TRANSITIONS), laws=service.jurisdictions,
+                  query=urlencode({k: v for k, v in filters.items() if v}))
 
 
 @router.get("/reports/metrics", response_class=HTMLResponse)
