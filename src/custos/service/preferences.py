@@ -18,6 +18,7 @@ from custos.service.context import Service
 from custos.store import Request
 
 METHOD = "rights_request"
+MARKETING = "marketing"  # the taxonomy's data uses of direct marketing and advertising
 
 
 def consent_subject(request: Request) -> str:
@@ -32,6 +33,13 @@ def choices_for(consent: Any, kind: RequestType) -> dict[str, bool]:
         return dict.fromkeys(consent.opt_out_keys, True)
     if kind is RequestType.WITHDRAW_CONSENT:
         return {purpose.key: False for purpose in consent.purposes}
+    if kind is RequestType.OBJECTION:
+        # an objection to direct marketing is absolute and takes effect at once (GDPR Art. 21(2)-(3)):
+        # every consent purpose that markets to the person stops, the mailing lists first; an
+        # objection to other processing is weighed by an operator (Art. 21(1))
+        purposes = consent.service.datamap.purposes
+        return {p.key: False for p in consent.purposes
+                if p.email_topic or any(use.startswith(MARKETING) for use in getattr(purposes.get(p.key), "uses", []))}
     return {}
 
 
