@@ -1,4 +1,4 @@
-"""An erasure killed at any point finishes correctly when run again (CONTRACT §2).
+"""An erasure killed at any point finishes correctly when run again.
 
 ``Killed`` derives from BaseException, as a process kill would be: no handler in the
 engine catches it, open transactions roll back, and the journal keeps what it had.

@@ -1,4 +1,4 @@
-"""Commands of CONTRACT §3."""
+"""The ``custos`` commands (listed in the README)."""
 
 from __future__ import annotations
 

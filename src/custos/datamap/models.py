@@ -1,6 +1,6 @@
 """The data map as typed models: where personal data lives, why, and what erasure does to it.
 
-The shape is the one of CONTRACT §1. Every model forbids unknown keys, so a misspelt key
+The format is the one of docs/datamap.md. Every model forbids unknown keys, so a misspelt key
 is an error with its line rather than a silently ignored promise.
 """
 

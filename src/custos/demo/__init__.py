@@ -13,7 +13,7 @@ MAP_FILE = "shop.yaml"
 
 
 def demo_map_text() -> str:
-    """The shop's data map (CONTRACT §1), as YAML text."""
+    """The shop's data map (docs/datamap.md), as YAML text."""
     return files(__name__).joinpath(MAP_FILE).read_text(encoding="utf-8")
 
 

@@ -59,7 +59,7 @@ class AccessResult:
         return result
 
     def to_dict(self) -> dict[str, Any]:
-        """``data.json`` as CONTRACT §2 shapes it."""
+        """``data.json``: the subject, when it was made, and the rows per dataset and collection."""
         data: dict[str, Any] = {"subject": self.subject.as_dict(), "generated_at": self.generated_at,
                                 "datasets": self.datasets()}
         mentions = {f"{m.info.qualified}.{m.field}": len(m.rows) for m in self.reach.mentions.values() if m.rows}

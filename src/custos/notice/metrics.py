@@ -38,7 +38,7 @@ REQUEST_TYPES: dict[str, MetricType] = {
     "opt_out_sale_sharing": "opt_out",
     "limit_sensitive": "limit",
 }
-"""Custos request types (CONTRACT §2) and the §7102 type each is counted under; the
+"""Custos request types and the §7102 type each is counted under; the
 others (restriction, objection, withdraw_consent, appeal) are not §7102 requests."""
 
 

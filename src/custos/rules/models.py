@@ -35,7 +35,7 @@ Source = str
 
 
 class RequestType(StrEnum):
-    """The request types of the contract (CONTRACT §2)."""
+    """The request types Custos handles (docs/service.md)."""
 
     ACCESS = "access"
     CATEGORIES = "categories"
