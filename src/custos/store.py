@@ -188,6 +188,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(sa.String(16))  # admin | operator | auditor
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: sessions opened before this moment no longer work (set when the password changes)
+    sessions_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RevokedSession(Base):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 import typer
@@ -14,10 +15,22 @@ from custos.cli.options import MapOption, user_errors
 from custos.config import Settings, get_settings
 from custos.datamap import load_datamap
 from custos.errors import CustosError
+from custos.service.auth import change_password, revoke_api_key, set_active
 
 
 def _settings(map_path: object = None) -> Settings:
     return get_settings(datamap=str(map_path)) if map_path else get_settings()
+
+
+def _user_change(change: Callable[[Any], None], done: str) -> None:
+    from custos.service import Service
+
+    service = Service(get_settings())
+    try:
+        change(service)
+    finally:
+        service.close()
+    typer.echo(done)
 
 
 def register(app: typer.Typer) -> None:
@@ -163,6 +176,36 @@ def register(app: typer.Typer) -> None:
         finally:
             service.close()
         typer.echo(f"created {role} {email.strip().casefold()}")
+
+    @user_app.command("disable")
+    @user_errors
+    def user_disable(email: Annotated[str, typer.Option(help="The user's email.")]) -> None:
+        """Disable a console user: their sessions stop working at once."""
+        _user_change(lambda service: set_active(service, email, False), f"disabled {email.strip().casefold()}")
+
+    @user_app.command("enable")
+    @user_errors
+    def user_enable(email: Annotated[str, typer.Option(help="The user's email.")]) -> None:
+        """Enable a disabled console user again."""
+        _user_change(lambda service: set_active(service, email, True), f"enabled {email.strip().casefold()}")
+
+    @user_app.command("password")
+    @user_errors
+    def user_password(
+        email: Annotated[str, typer.Option(help="The user's email.")],
+        password: Annotated[
+            str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 12 characters.")
+        ] = "",
+    ) -> None:
+        """Set a console user's password; every session opened before stops working."""
+        _user_change(lambda service: change_password(service, email, password),
+                     f"changed the password of {email.strip().casefold()}; their earlier sessions are ended")
+
+    @key_app.command("revoke")
+    @user_errors
+    def apikey_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (ck_PREFIX_...), or the key.")]) -> None:
+        """Revoke an API key: it stops working at once."""
+        _user_change(lambda service: revoke_api_key(service, prefix), "revoked the key")
 
     @key_app.command("create")
     @user_errors

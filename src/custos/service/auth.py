@@ -13,6 +13,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -25,6 +26,7 @@ from custos.service.errors import (
     AuthenticationError,
     ConflictError,
     InvalidRequestError,
+    NotFoundError,
     RateLimitedError,
 )
 from custos.service.vault import same, sha256_hex
@@ -103,6 +105,46 @@ def create_api_key(service: Service, name: str, scopes: list[str], *, actor: str
         audit.append(session, "apikey.created", actor=actor, detail={"name": name, "prefix": prefix,
                                                                       "scopes": sorted(set(scopes))})
     return key
+
+
+def _user(session: Any, email: str) -> User:
+    found = session.scalars(sa.select(User).where(User.email == email.strip().casefold())).first()
+    if found is None:
+        raise NotFoundError(f"no console user {email.strip().casefold()}")
+    return found  # type: ignore[no-any-return]
+
+
+def set_active(service: Service, email: str, active: bool, *, actor: str = "cli") -> None:
+    """Disable a console user (their sessions stop working at once) or enable them again."""
+    with service.plane.write() as session:
+        user = _user(session, email)
+        if user.active != active:
+            user.active = active
+            audit.append(session, "user.enabled" if active else "user.disabled", actor=actor,
+                         detail={"user": user.email})
+
+
+def change_password(service: Service, email: str, password: str, *, actor: str = "cli") -> None:
+    """A new password for a console user; every session opened before it stops working."""
+    address = email.strip().casefold()
+    password_problem(password, address)
+    with service.plane.write() as session:
+        user = _user(session, address)
+        user.password_hash = _HASHER.hash(password)
+        user.sessions_after = service.clock()
+        audit.append(session, "user.password_changed", actor=actor, detail={"user": user.email})
+
+
+def revoke_api_key(service: Service, prefix: str, *, actor: str = "cli") -> None:
+    """Revoke an API key by its prefix (``ck_<prefix>_...``): it stops working at once."""
+    prefix = prefix.removeprefix("ck_").split("_")[0]
+    with service.plane.write() as session:
+        key = session.scalars(sa.select(ApiKey).where(ApiKey.prefix == prefix)).first()
+        if key is None:
+            raise NotFoundError(f"no API key with the prefix {prefix!r}")
+        if key.revoked_at is None:
+            key.revoked_at = service.clock()
+            audit.append(session, "apikey.revoked", actor=actor, detail={"name": key.name, "prefix": prefix})
 
 
 def from_api_key(service: Service, key: str) -> Principal | None:
@@ -196,6 +238,9 @@ def from_session(service: Service, cookie: str) -> Principal | None:
         user = session.get(User, int(parts[0]))
         if user is None or not user.active or session.get(RevokedSession, parts[2]) is not None:
             return None
+        opened = datetime.fromtimestamp(int(parts[1]), UTC) - SESSION_LIFETIME
+        if user.sessions_after is not None and opened < user.sessions_after:
+            return None  # opened before the password changed
         return Principal(name=f"user:{user.email}", scopes=ROLES[user.role], role=user.role, session=cookie)
 
 
