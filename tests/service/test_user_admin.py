@@ -8,7 +8,14 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from custos.cli import app
-from custos.service.auth import change_password, create_user, from_session, login, revoke_api_key, set_active
+from custos.service.auth import (
+    change_password,
+    create_user,
+    from_session,
+    login,
+    revoke_api_key,
+    set_active,
+)
 from custos.service.errors import AuthenticationError, InvalidRequestError, NotFoundError
 from custos.store import AuditEntry
 from tests.service.conftest import Harness
