@@ -137,13 +137,7 @@ class Retention:
             return problems
         deleted = {r.collection for r in self.rules if r.delete}
         for rule in self.rules:
-            dated = [(rule.collection, name) for name in rule.anchors]
-            dated += [(end, name) for end, route in zip(rule.route_ends, rule.routes, strict=True)
-                      for name in route.anchors]
-            fresh = [*rule.fresh, *(f for route in rule.routes for f in route.fresh)]
-            dated += [(next(q for q, i in self.datamap.collections.items() if i.name == f.table
-                            and i.system == rule.system), a) for f in fresh for a in f.activity]
-            for qualified, name in dict.fromkeys(dated):
+            for qualified, name in rule.dated:
                 info = self.datamap.collections[qualified]
                 columns = self.engine.store(rule.system).describe([info.name])[info.name] or {}
                 column = columns.get(name)

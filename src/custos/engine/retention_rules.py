@@ -17,6 +17,7 @@ row's other collections.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -60,7 +61,8 @@ class RetentionRule:
     anchors: tuple[str, ...]  # on the collection itself
     routes: tuple[Route, ...] = ()  # to the rows the collection's rows belong to
     fresh: tuple[Fresh, ...] = ()
-    route_ends: tuple[str, ...] = ()  # qualified: the collection at the end of each route
+    #: every date/time field the rule reads, as (qualified collection, field): checked live
+    dated: tuple[tuple[str, str], ...] = ()
     masks: tuple[FieldMask, ...] = ()
     delete: bool = False
     kept: tuple[Kept, ...] = ()
@@ -93,7 +95,7 @@ class Anchor:
     own: tuple[str, ...]
     routes: tuple[Route, ...]
     fresh: tuple[Fresh, ...]  # without routes: rows elsewhere that keep the collection's own rows alive
-    ends: tuple[str, ...]  # qualified: the collections at the end of each route
+    dated: tuple[tuple[str, str], ...]  # every date/time field read, as (qualified collection, field)
 
 
 @dataclass
@@ -148,74 +150,72 @@ class _Resolver:
                 found.append((edge.parent, Link(edge.child_field, parent.name, edge.parent_field)))
         return found
 
-    def climb(self, qualified: str, has: object) -> tuple[str, tuple[Link, ...]] | None:
-        """The nearest collection (breadth first up the owner references) for which ``has`` holds."""
-        queue: deque[tuple[str, tuple[Link, ...]]] = deque([(qualified, ())])
-        seen = {qualified}
+    def ancestors(self, start: str, path: tuple[Link, ...] = (),
+                  below: str | None = None) -> Iterator[tuple[str, tuple[Link, ...]]]:
+        """``start`` and the collections above it, breadth first up the owner references, each
+        with the chain of references that leads there (after ``path``, the way to ``start``
+        from ``below``, which is never climbed back into)."""
+        queue: deque[tuple[str, tuple[Link, ...]]] = deque([(start, path)])
+        seen = {start} | ({below} if below else set())
         while queue:
-            current, path = queue.popleft()
-            if has(self.datamap.collections[current]):  # type: ignore[operator]
-                return current, path
+            current, chain = queue.popleft()
+            yield current, chain
             for parent, link in self.owners(current):
                 if parent not in seen:
                     seen.add(parent)
-                    queue.append((parent, (*path, link)))
-        return None
+                    queue.append((parent, (*chain, link)))
 
-    def farthest(self, qualified: str, first: Link | None = None,
-                 start: str | None = None) -> tuple[str, tuple[Link, ...]] | None:
-        """The farthest collection up the owner references from ``start`` (reached from
-        ``qualified`` through ``first``) that has ``activity: true`` fields: the person the
-        rows belong to."""
-        origin = start or qualified
-        best: tuple[str, tuple[Link, ...]] | None = None
-        queue: deque[tuple[str, tuple[Link, ...]]] = deque([(origin, (first,) if first else ())])
-        seen = {qualified, origin}
-        while queue:
-            current, path = queue.popleft()
-            if path and (any(f.activity for f in self.datamap.collections[current].fields) or self.fresh(current)):
-                best = (current, path)
-            for parent, link in self.owners(current):
-                if parent not in seen:
-                    seen.add(parent)
-                    queue.append((parent, (*path, link)))
-        return best
+    def climb(self, qualified: str, has: Callable[[CollectionInfo], bool]) -> tuple[str, tuple[Link, ...]] | None:
+        """The nearest of ``qualified`` and the collections above it for which ``has`` holds."""
+        return next(((c, chain) for c, chain in self.ancestors(qualified)
+                     if has(self.datamap.collections[c])), None)
 
-    def fresh(self, root: str, skip: str | None = None) -> tuple[Fresh, ...]:
-        """Rows of the collections ``root`` owns directly whose activity keeps its person active."""
-        root_info = self.datamap.collections[root]
+    def person(self, qualified: str, parent: str, link: Link) -> tuple[str, tuple[Link, ...]] | None:
+        """The farthest collection above ``qualified``, from its owner ``parent`` (reached through
+        ``link``) up, that dates its person: by ``activity: true`` fields of its own or of its
+        rows' children."""
+        dated = [(c, chain) for c, chain in self.ancestors(parent, (link,), qualified)
+                 if self.activity(c) or self.children(c)]
+        return dated[-1] if dated else None
+
+    def activity(self, qualified: str) -> tuple[str, ...]:
+        return tuple(f.name for f in self.datamap.collections[qualified].fields if f.activity)
+
+    def children(self, root: str) -> list[tuple[str, Fresh]]:
+        """The collections ``root`` owns directly (same system) whose activity keeps its person active."""
+        system = self.datamap.system_of(root)
         found = []
         for edge in self.owner_edges:
-            child = self.datamap.collections[edge.child]
-            if edge.parent == root and child.system == root_info.system and edge.child != skip:
-                activity = tuple(f.name for f in child.fields if f.activity)
-                if activity:
-                    found.append(Fresh(child.name, edge.child_field, edge.parent_field, activity))
-        return tuple(found)
-
-    def route(self, root: str, path: tuple[Link, ...], anchors: tuple[str, ...], fresh: bool) -> Route:
-        return Route(path, anchors, self.fresh(root) if fresh else ())
+            activity = self.activity(edge.child)
+            if edge.parent == root and self.datamap.system_of(edge.child) == system and activity:
+                child = self.datamap.collections[edge.child]
+                found.append((edge.child, Fresh(child.name, edge.child_field, edge.parent_field, activity)))
+        return found
 
     def anchor(self, info: CollectionInfo, retention: Retention, loc: tuple[int | str, ...],
                whose: str) -> Anchor | None:
         start = retention.from_
         if start == "last_activity":
-            own = tuple(f.name for f in info.fields if f.activity)
-            routes, ends = [], []
+            own = self.activity(info.qualified)
+            dated = [(info.qualified, name) for name in own]
+            routes = []
             for parent, link in self.owners(info.qualified):
                 # each person the row belongs to (a task's creator and its assignee) must be inactive
-                found = self.farthest(info.qualified, link, parent)
+                found = self.person(info.qualified, parent, link)
                 if found is not None:
                     root, path = found
-                    anchors = tuple(f.name for f in self.datamap.collections[root].fields if f.activity)
-                    routes.append(self.route(root, path, anchors, fresh=True))
-                    ends.append(root)
-            if not routes and not own and not self.fresh(info.qualified):
+                    children = self.children(root)
+                    routes.append(Route(path, self.activity(root), tuple(f for _, f in children)))
+                    dated += [(root, name) for name in self.activity(root)]
+                    dated += [(q, name) for q, f in children for name in f.activity]
+            children = [] if routes else self.children(info.qualified)
+            dated += [(q, name) for q, f in children for name in f.activity]
+            if not routes and not own and not children:
                 self.problem(f"{whose} counts from last_activity, but neither {info.qualified} nor a collection "
                              "it belongs to (through owner references in the same system) has a field marked "
                              "activity: true", loc, info.qualified)
                 return None
-            return Anchor(own, tuple(routes), () if routes else self.fresh(info.qualified), tuple(ends))
+            return Anchor(own, tuple(routes), tuple(f for _, f in children), tuple(dict.fromkeys(dated)))
         if start == "collection":
             found = self.climb(info.qualified, lambda c: c.collection.anchor is not None)
             if found is None:
@@ -239,8 +239,8 @@ class _Resolver:
     def single(self, root: str, path: tuple[Link, ...], anchor: str) -> Anchor:
         """A clock read from one field, of the collection itself or of the row it belongs to."""
         if not path:
-            return Anchor((anchor,), (), (), ())
-        return Anchor((), (Route(path, (anchor,)),), (), (root,))
+            return Anchor((anchor,), (), (), ((root, anchor),))
+        return Anchor((), (Route(path, (anchor,)),), (), ((root, anchor),))
 
     def why_kept(self, data_field: DataField) -> str:
         """Why a field anonymizing leaves in place: its exception with the legal basis, or the map's keep."""
@@ -319,7 +319,7 @@ class _Resolver:
             self.out.rules.append(RetentionRule(
                 collection=info.qualified, system=info.system, table=info.name, purpose=purpose,
                 period=retention.duration, then=retention.then, start=retention.from_,
-                anchors=anchored.own, routes=anchored.routes, fresh=anchored.fresh, route_ends=anchored.ends,
+                anchors=anchored.own, routes=anchored.routes, fresh=anchored.fresh, dated=anchored.dated,
                 masks=() if delete else masks, delete=delete,
                 kept=tuple(kept), zone=zone,
             ))
