@@ -135,9 +135,6 @@ class SQLStore(DueQueries):
     def dialect(self) -> str:
         return self.url.get_backend_name()
 
-    def _sa(self) -> Engine:
-        return self.engine
-
     @property
     def engine(self) -> Engine:
         if self._engine is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -40,25 +40,23 @@ def cutoff_for(column: sa.Column[Any], cutoff: dt.datetime, zone: dt.tzinfo) -> 
 
 
 class DueQueries:
-    """The ``DueStore`` methods of the SQL store (mixed into ``SQLStore``)."""
+    """The ``DueStore`` methods of the SQL store (mixed into ``SQLStore``, which provides these)."""
 
-    def _table(self, collection: str) -> sa.Table:
-        raise NotImplementedError
+    if TYPE_CHECKING:
+        @property
+        def engine(self) -> Engine: ...
 
-    def _connect(self, doing: str) -> AbstractContextManager[Connection]:
-        raise NotImplementedError
+        def _table(self, collection: str) -> sa.Table: ...
 
-    def _sa(self) -> Engine:
-        raise NotImplementedError
+        def _connect(self, doing: str) -> AbstractContextManager[Connection]: ...
 
-    def _error(self, exc: Exception, doing: str) -> StoreError:
-        raise NotImplementedError
+        def _error(self, exc: Exception, doing: str) -> StoreError: ...
 
     @contextmanager
     def _begin(self, doing: str) -> Iterator[Connection]:
         """One transaction; a database error becomes a ``StoreError`` that says what failed."""
         try:
-            with self._sa().begin() as conn:
+            with self.engine.begin() as conn:
                 yield conn
         except StoreError:
             raise
@@ -178,7 +176,7 @@ class DueQueries:
 
     def _newest(self, table: Any, anchors: Sequence[str]) -> Any:
         cols = [table.c[name] for name in anchors]
-        return cols[0] if len(cols) == 1 else _greatest(self._sa().dialect.name, cols)
+        return cols[0] if len(cols) == 1 else _greatest(self.engine.dialect.name, cols)
 
     def due_keys(self, collection: str, key_columns: Sequence[str], due: Due | None,
                  after: tuple[Any, ...] | None, limit: int) -> list[tuple[Any, ...]]:
