@@ -160,11 +160,12 @@ def holding_person(holds: list[Hold], hmacs: set[str]) -> list[Hold]:
     return [h for h in holds if h.scope == "subject" and hmacs & set(h.identity_hmacs or [])]
 
 
-def blocking_erasure(service: Service, hmacs: set[str], subject: Subject) -> list[Hold]:
-    """The active holds an erasure of ``subject`` meets: a hold on the person (by identity), or a
-    hold on a system, dataset or collection where the person has rows. The caller holds the
-    engine lock."""
-    current = active(service)
+def blocking_erasure(service: Service, hmacs: set[str], subject: Subject,
+                     current: list[Hold] | None = None) -> list[Hold]:
+    """The active holds (``current``, else read now) an erasure of ``subject`` meets: a hold on
+    the person (by identity), or a hold on a system, dataset or collection where the person has
+    rows. The caller holds the engine lock."""
+    current = active(service) if current is None else current
     if not current:
         return []
     blocking = holding_person(current, hmacs)
@@ -183,18 +184,20 @@ def blocking_erasure(service: Service, hmacs: set[str], subject: Subject) -> lis
 
 
 def release(service: Service, hold_id: int, *, actor: str) -> list[str]:
-    """Queue again the erasures that waited for hold ``hold_id`` and meet no other hold."""
+    """Queue again the erasures whose latest result is a wait for hold ``hold_id``; one that
+    meets another hold when it runs waits again, for that one."""
     moment = service.clock()
     released: list[str] = []
+    latest = (sa.select(sa.func.max(RequestResult.id)).join(Request, Request.id == RequestResult.request_id)
+              .where(Request.status == "in_progress").group_by(RequestResult.request_id))
     with service.plane.write() as session:
-        waiting = session.scalars(sa.select(Request).where(Request.status == "in_progress")).all()
-        for request in waiting:
-            latest = session.scalars(sa.select(RequestResult).where(RequestResult.request_id == request.id)
-                                     .order_by(RequestResult.id.desc()).limit(1)).first()
-            if latest is None or latest.status != "held" or hold_id not in (latest.collections or {}).get("holds", []):
+        waiting = session.scalars(sa.select(RequestResult).where(RequestResult.id.in_(latest),
+                                                                 RequestResult.status == "held")).all()
+        for result in waiting:
+            if hold_id not in (result.collections or {}).get("holds", []):
                 continue
-            enqueue(session, service, "execute", request.id, {})
-            audit.append(session, "request.hold_released", actor=actor, request_id=request.id, at=moment,
+            enqueue(session, service, "execute", result.request_id, {})
+            audit.append(session, "request.hold_released", actor=actor, request_id=result.request_id, at=moment,
                          detail={"hold": hold_id})
-            released.append(request.id)
+            released.append(result.request_id)
     return released

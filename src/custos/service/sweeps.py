@@ -173,7 +173,7 @@ def minors(service: Service, *, dry_run: bool = False, actor: str = "system") ->
             continue
         if minor.then == "erase":
             with service.engine_lock:
-                if holds.blocking_erasure(service, set(hmacs), minor.subject):
+                if holds.blocking_erasure(service, set(hmacs), minor.subject, active):
                     report.held += 1
                     continue
                 result = service.engine.erase(minor.subject, run_key="minor:" + min(hmacs))
