@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import selectinload
 
 from custos.rules import RequestType, rule_set
 from custos.service import accounts, verification, workflow
@@ -115,8 +116,9 @@ def _submit_signed_in(request: Request, service: Service, intake: workflow.Intak
 
 
 def _load(service: Service, request_id: UUID, token: str) -> StoredRequest | None:
+    """The request whose page ``token`` opens, with its identities (for the mail address)."""
     with service.plane.read() as session:
-        stored = session.get(StoredRequest, str(request_id))
+        stored = session.get(StoredRequest, str(request_id), options=[selectinload(StoredRequest.identities)])
         if stored is None or not token or not same(stored.token_hash, sha256_hex(token)):
             return None
         return stored
@@ -177,11 +179,10 @@ def appeal(
 ) -> Response:
     """Appeal a decided request from its page: the page's token proves it is the person's."""
     check_form_token(request, csrf_token)
-    with service.plane.read() as session:
-        stored = session.get(StoredRequest, str(request_id))
-        if stored is None or not token or not same(stored.token_hash, sha256_hex(token[:200])):
-            return status_page(request, service, request_id, token, "No request matches this link.", 404)
-        email = workflow.email_of(service, stored)
+    stored = _load(service, request_id, token[:200])
+    if stored is None:
+        return status_page(request, service, request_id, token, "No request matches this link.", 404)
+    email = workflow.email_of(service, stored)
     if not statement.strip():
         return status_page(request, service, request_id, token, "Tell us why you disagree with the decision.", 422)
     intake = workflow.Intake(type=RequestType.APPEAL.value, identities={"email": email or ""},
