@@ -62,7 +62,7 @@ CONSENT_SERVER = """
 import sys, uvicorn
 from custos.config import get_settings
 from custos.consent import ConsentSettings, install
-from custos.service import create_app
+from custos.server import create_app
 from custos.service.app import freeze_startup_objects
 folder, port = sys.argv[1], int(sys.argv[2])
 settings = get_settings(database_url=f"sqlite:///{folder}/custos.db", datamap=f"{folder}/map.yaml",

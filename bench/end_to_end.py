@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from custos.config import get_settings
 from custos.demo import demo_map_text
 from custos.engine import Subject
-from custos.service import create_app, verification, workflow
+from custos.server import create_app, verification, workflow
 from custos.service.api.public import receipt
 from custos.service.jobs import run_pending
 from custos.service.mail import read_outbox

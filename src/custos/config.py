@@ -46,6 +46,14 @@ class Settings(BaseSettings):
         "treated as an opt-out of sale and sharing; empty turns it off",
     )
     batch_size: int = Field(500, ge=1, le=10000, description="keys per statement in store queries")
+    rules_dir: str = Field(
+        "", description="folder of the company's own law files (<key>.yaml: a new law, or a built-in one "
+                        "adjusted); read at start, in addition to the laws Custos ships"
+    )
+    plugins: bool = Field(
+        True, description="load the plug-ins installed packages register under the `custos` entry-point "
+                          "group; false loads Custos's own parts only"
+    )
     # -- rights-request service -----------------------------------------------------------
     public_url: str = Field(
         "http://127.0.0.1:8000", description="base URL of the service, used in links sent by mail"

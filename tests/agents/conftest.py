@@ -28,7 +28,8 @@ from custos.agents.models import AgentRequest, AgentToken, SeenMessage
 from custos.agents.signing import encoded_verify_key, sign
 from custos.config import get_settings
 from custos.datamap import DataMap, load_datamap
-from custos.service import Service, create_app
+from custos.server import create_app
+from custos.service import Service
 from custos.service.auth import create_api_key
 from custos.service.jobs import run_pending
 from custos.store import AuditEntry, Job, Request, migrate
@@ -175,7 +176,7 @@ def harness(tmp_path: Path, template: Template) -> Iterator[Harness]:
         rate_limit_per_minute=10_000, agents_file=str(agents_file))
     clock = Clock()
     app = create_app(settings, clock=clock, run_jobs=False, datamap=template.datamap, extensions=False)
-    install(app, deliver_callbacks=False)
+    install(app)
     with TestClient(app) as client:
         yield Harness(client, app.state.service, clock, TestAgent(AGENT, keys[AGENT], client, clock),
                       TestAgent(OTHER, keys[OTHER], client, clock), Path(settings.outbox_dir))

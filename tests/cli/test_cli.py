@@ -119,6 +119,13 @@ def test_user_errors_are_one_line_without_traceback(shop_map: Path, args: tuple[
     assert message in err and "Traceback" not in err + out
 
 
+def test_an_error_names_the_flag_that_resolves_it_on_the_command_line(shop_map: Path) -> None:
+    code, _, err = invoke("plan", "--map", str(shop_map))
+    assert code == 2 and "no identity given" in err and "--email" in err
+    code, _, err = invoke("plan", "--map", str(shop_map.with_name("missing.yaml")), "--email", "a@b.c")
+    assert code == 2 and "CUSTOS_DATAMAP" in err and "--map" in err
+
+
 def test_unreachable_store_names_the_system_not_the_password(shop_map: Path) -> None:
     text = shop_map.read_text()
     crm_url = next(line for line in text.splitlines() if "crm_db" in line and "url" in line)

@@ -20,7 +20,7 @@ from custos.config import get_settings
 from custos.consent import ConsentSettings, install
 from custos.consent.context import Consent
 from custos.datamap import DataMap, parse_datamap
-from custos.service import create_app
+from custos.server import create_app
 from custos.service.auth import create_api_key
 from tests.clock import Clock
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from custos.config import get_settings
 from custos.consent import ConsentSettings, install
 from custos.datamap import DataMap
-from custos.service import create_app
+from custos.server import create_app
 from tests.consent.conftest import Clock, Harness
 
 DEVICE = "device-wait-0001"

@@ -12,7 +12,7 @@ from custos.consent import ConsentSettings, install
 from custos.consent.texts import TEXTS, load_texts
 from custos.datamap import DataMap
 from custos.errors import ConfigError
-from custos.service import create_app
+from custos.server import create_app
 
 FRENCH = {key: f"fr {key}" for key in TEXTS["en"]} | {"title": "Vos choix de confidentialité"}
 

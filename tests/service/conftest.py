@@ -21,7 +21,8 @@ import sqlalchemy as sa
 
 from custos.config import Settings, get_settings
 from custos.datamap import DataMap, load_datamap
-from custos.service import Service, create_app
+from custos.server import create_app
+from custos.service import Service
 from custos.service.auth import create_api_key
 from custos.service.jobs import run_pending
 from custos.service.mail import read_outbox

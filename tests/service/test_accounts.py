@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from custos.errors import ConfigError
-from custos.service import create_app
+from custos.server import create_app
 from custos.service.accounts import load_key
 from custos.store import AuditEntry, Request
 from tests import shop

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from custos.service import create_app
+from custos.server import create_app
 from custos.service.auth import create_user
 from tests import shop
 from tests.consent.browser import CHROMIUM, Browser, Served

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from custos.config import get_settings
-from custos.service import create_app
+from custos.server import create_app
 from custos.service.auth import SCOPES, create_api_key
 from tests.service.conftest import Clock, Template
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from custos.consent.purposes import consent_purposes
+from custos.consent.requests import choices_for
 from custos.datamap import load_datamap
 from custos.demo import MAP_FILE
 from custos.rules import RequestType
-from custos.service.preferences import choices_for
 
 
 def test_an_objection_withdraws_the_marketing_purposes_only() -> None:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from custos.config import get_settings
-from custos.service import create_app
+from custos.server import create_app
 from custos.service.auth import create_api_key, create_user
 from tests.consent.browser import CHROMIUM, Browser, Served
 from tests.engine.test_retention import build, document

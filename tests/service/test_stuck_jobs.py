@@ -22,15 +22,22 @@ from tests.service.test_lifecycle import ALICE_POINTS, DECLARATION, WRITE
 
 def _worker_that_hangs(settings: dict[str, Any], ready: str) -> None:
     """A worker process that takes the job and then hangs inside it, until it is killed."""
+    from custos import plugins
     from custos.config import get_settings
-    from custos.service import create_app, execution
+    from custos.hooks import hookimpl
+    from custos.server import create_app
     from custos.service.jobs import run_pending
 
     def hang(service: Any, job: Any) -> None:
         Path(ready).write_text(str(job.id))
         time.sleep(3600)
 
-    execution.execute = hang  # type: ignore[assignment]
+    class Hanging:  # a plug-in whose handler replaces the built-in one for request jobs
+        @hookimpl
+        def custos_job_handlers(self) -> dict[str, Any]:
+            return {"execute": hang}
+
+    plugins.register(Hanging())
     app = create_app(get_settings(**settings), run_jobs=False, migrate=False)
     run_pending(app.state.service)
 

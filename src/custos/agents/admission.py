@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from custos.agents.models import Agent, SeenMessage
 from custos.agents.signing import SignatureError, digest, open_message, verify_key
+from custos.errors import ProtocolError
 from custos.service.context import Service
 
 # The spec recommends windows of at most 10 minutes; the reference agent uses 15.
@@ -28,8 +29,12 @@ MAX_WINDOW = timedelta(minutes=15)
 CLOCK_SKEW = timedelta(seconds=30)
 
 
-class Refused(Exception):
+class Refused(ProtocolError):
     """The message fails validation: answered 403 with no body (§2.05.1)."""
+
+    code = "drp_message_refused"
+    status = 403
+    public = False
 
 
 @dataclass

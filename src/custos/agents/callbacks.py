@@ -9,7 +9,7 @@ the host resolves to then.
 ``sweep`` compares each open DRP request's status with the last one queued and queues a
 delivery when it changed (a newer delivery supersedes a pending older one: the agent
 wants the latest status); ``deliver`` posts the due deliveries. ``run_pending`` does both,
-and ``CallbackRunner`` runs it in a background thread of the service.
+and the agents plug-in runs it as a task beside the jobs (``custos.agents.plugin``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from custos.service import audit
 from custos.service.context import Service
 from custos.service.leases import claim_due
 from custos.service.outbound import literal_address, resolution_refusal, url_refusal
-from custos.service.polling import Poller
 
 log = logging.getLogger("custos.agents.callbacks")
 
@@ -178,11 +177,3 @@ def log_of(service: Service, agent_id: str, limit: int = 200) -> list[CallbackDe
     with service.plane.read() as session:
         return list(session.scalars(sa.select(CallbackDelivery).where(CallbackDelivery.agent_id == agent_id)
                                     .order_by(CallbackDelivery.id.desc()).limit(limit)))
-
-
-class CallbackRunner(Poller):
-    """A background thread that sweeps and delivers, polling when idle."""
-
-    def __init__(self, service: Service, interval: float = 2.0) -> None:
-        self.service = service
-        super().__init__("custos-agent-callbacks", lambda: run_pending(service), interval)

@@ -21,15 +21,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custos.engine import Subject
-from custos.errors import IdentityError
+from custos.errors import IdentityError, ProtocolError
 from custos.service.context import Service
 
 _SPACES = re.compile(r"\s+")
 ADDRESS_PARTS = ("street_address", "locality", "region", "postal_code", "country")
 
 
-class ClaimError(ValueError):
+class ClaimError(ProtocolError):
     """A claim of the wrong type or shape."""
+
+    code = "drp_bad_claim"
 
 
 @dataclass

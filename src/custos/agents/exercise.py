@@ -31,6 +31,7 @@ from custos.agents.admission import Admitted
 from custos.agents.models import Agent, AgentRequest
 from custos.consent import Choice, Consent, link
 from custos.consent.records import record_in
+from custos.errors import ProtocolError
 from custos.rules import RequestNotCoveredError, RequestType, RuleSet, VerificationLevel
 from custos.service import audit, workflow
 from custos.service.context import Service
@@ -65,7 +66,7 @@ REGIMES = ("ccpa", "voluntary")
 OPT_IN_PURPOSES = ("sale", "sharing")
 
 
-class ExerciseError(ValueError):
+class ExerciseError(ProtocolError):
     """The message is signed and fresh, but what it asks is not a request we can take (400)."""
 
 

@@ -17,16 +17,24 @@ import nacl.exceptions
 from nacl.encoding import Base64Encoder
 from nacl.signing import SigningKey, VerifyKey
 
+from custos.errors import ProtocolError
+
 SIGNATURE_BYTES = 64
 MAX_MESSAGE_BYTES = 64 * 1024
 
 
-class SignatureError(Exception):
+class SignatureError(ProtocolError):
     """The message is not base64, not signed, or not signed by the expected key."""
 
+    code = "drp_bad_signature"
+    status = 403
+    public = False
 
-class MalformedMessageError(Exception):
+
+class MalformedMessageError(ProtocolError):
     """The signature is good but what it signs is not a JSON object."""
+
+    code = "drp_malformed_message"
 
 
 def verify_key(encoded: str) -> VerifyKey:

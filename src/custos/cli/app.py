@@ -23,8 +23,8 @@ from custos.cli.options import (
     subject_from,
     user_errors,
 )
-from custos.cli.report import print_erasure, print_plan
 from custos.errors import CustosError, DataMapErrors
+from custos.terminal import print_erasure, print_plan
 
 app = typer.Typer(
     name="custos",

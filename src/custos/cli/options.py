@@ -32,6 +32,11 @@ FromOption = Annotated[Path | None, typer.Option(
     "--from", help="A CSV file of people: a header of identity types (email, phone, ...), one person per line.")]
 
 
+#: how the command line names the parameter an error asks for (``CustosError.option``)
+FLAGS = {"identity": "use --email, --phone or --id NAME=VALUE", "map": "or pass --map",
+         "confirm_kept": "--confirm-kept on the command line"}
+
+
 def user_errors(function: F) -> F:
     """A CustosError becomes one line on stderr and its exit code; no traceback."""
 
@@ -41,6 +46,8 @@ def user_errors(function: F) -> F:
             return function(*args, **kwargs)
         except CustosError as exc:
             lines = str(exc).splitlines() or [exc.__class__.__name__]
+            if exc.option and lines:
+                lines[0] += f" ({FLAGS.get(exc.option, '--' + exc.option.replace('_', '-'))})"
             typer.echo(f"error: {lines[0]}", err=True)
             for line in lines[1:]:
                 typer.echo(f"error: {line}", err=True)

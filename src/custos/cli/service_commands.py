@@ -59,8 +59,7 @@ def register(app: typer.Typer) -> None:
         """The HTTP service: API, privacy center and admin (jobs run in-process unless a broker is set)."""
         import uvicorn
 
-        from custos.service import create_app
-        from custos.service.app import freeze_startup_objects
+        from custos.server import create_app, freeze_startup_objects
 
         settings = _settings(map_path)
         load_datamap(settings.datamap)  # a map that does not load stops here, not at the first request
@@ -81,7 +80,7 @@ def register(app: typer.Typer) -> None:
             plane.migrate()  # once, before the processes start
         finally:
             plane.close()
-        uvicorn.run("custos.service.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
+        uvicorn.run("custos.server:app_from_environment", factory=True, workers=workers, host=host, port=port,
                     log_level="info", proxy_headers=False, access_log=access_log)
 
     @app.command()
@@ -96,7 +95,7 @@ def register(app: typer.Typer) -> None:
         """Run queued jobs, deliver agent status callbacks and sweep the stores for data past its
         retention period when the schedule says so: a Celery worker when CUSTOS_BROKER_URL is set,
         else a polling loop."""
-        from custos.agents import callbacks
+        from custos import plugins
         from custos.service import Service, sweeps
         from custos.service.jobs import run_pending
 
@@ -109,14 +108,16 @@ def register(app: typer.Typer) -> None:
             run_worker(settings, concurrency=concurrency, beat=beat)
             return
         service = Service(settings)
+        tasks = [task for found in plugins.hook().custos_tasks(service=service) for task in found or []]
         try:
             while True:
                 ran = run_pending(service)
                 if ran:
                     typer.echo(f"ran {ran} job(s)", err=True)
-                sent = callbacks.run_pending(service)
-                if sent:
-                    typer.echo(f"attempted {sent} agent callback(s)", err=True)
+                for task in tasks:
+                    handled = task.work()
+                    if handled:
+                        typer.echo(f"{task.name}: handled {handled}", err=True)
                 swept = sweeps.run_if_due(service)
                 if swept is not None:
                     typer.echo(f"retention sweep {swept.id}: {swept.status}", err=True)

@@ -136,4 +136,15 @@ def attach(app: FastAPI, settings: ConsentSettings | None = None) -> Consent:
         return existing
     consent = Consent(app.state.service, settings)
     app.state.consent = consent
+    with _STATES_LOCK:
+        _INSTALLED[app.state.service] = consent
     return consent
+
+
+_INSTALLED: weakref.WeakKeyDictionary[Service, Consent] = weakref.WeakKeyDictionary()
+
+
+def installed(service: Service) -> Consent | None:
+    """The consent part installed on an app over ``service``, if any."""
+    with _STATES_LOCK:
+        return _INSTALLED.get(service)

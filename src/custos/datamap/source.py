@@ -160,7 +160,8 @@ def read_sources(path: Path) -> list[SourceMap]:
     elif path.exists():
         files = [path]
     else:
-        raise DataMapError("no such file or folder (set --map or CUSTOS_DATAMAP)", file=str(path))
+        raise DataMapError("no such file or folder (the data map is set by CUSTOS_DATAMAP)", file=str(path),
+                           option="map")
     sources = []
     for file in files:
         try:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import typer
 
-from custos.cli.report import print_erasure, print_plan
 from custos.config import Settings
 from custos.datamap import DataMap, load_datamap
 from custos.demo import build_shop, demo_map_text
@@ -18,6 +17,7 @@ from custos.engine.retention import Retention
 from custos.notice import render_notice
 from custos.package import build_package
 from custos.rules import rule_set
+from custos.terminal import print_erasure, print_plan
 
 DEFAULT_URL = "${SHOP_DB_URL:-sqlite:///shop.db}"
 

@@ -438,8 +438,7 @@ class Engine:
                 if not confirm_kept:
                     raise CustosError(
                         f"{name} is kept under exception {exception.key!r} ({exception.citation()}); "
-                        "correcting it needs an explicit confirmation (confirm_kept; --confirm-kept on the "
-                        "command line)"
+                        "correcting it needs an explicit confirmation", option="confirm_kept",
                     )
                 kept.append(KeptField(field_name, exception.description or exception.key,
                                       exception.key, exception.citation()))

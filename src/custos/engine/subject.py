@@ -85,7 +85,8 @@ class Subject:
             for item in items:
                 identities.setdefault(identity, set()).add(normalize(identity, item))
         if not identities:
-            raise IdentityError("no identity given (use --email, --phone or --id NAME=VALUE)")
+            raise IdentityError("no identity given: name the person by email, phone or another identity of the data map",
+                                option="identity")
         return cls({k: frozenset(v) for k, v in identities.items()})
 
     def values(self, identity: str) -> frozenset[str]:

@@ -16,7 +16,7 @@ import yaml
 
 from custos.datamap import Duration, ErasureException, LawfulBasis
 from custos.datamap.models import Retention
-from custos.rules import Deadline, Extension
+from custos.rules import Deadline, Extension, load_laws
 
 
 def read_data(name: str) -> Any:
@@ -46,7 +46,10 @@ class Labels:
     country_names: dict[str, str]
 
     def jurisdiction(self, key: str) -> str:
-        """``California (CCPA)`` for ``ccpa``."""
+        """``California (CCPA)`` for ``ccpa``: the label of the law's file."""
+        found = load_laws().get(key)
+        if found is not None:
+            return found.label
         return self.jurisdictions.get(key, key.upper())
 
     def lawful_basis(self, basis: LawfulBasis | str) -> str:
@@ -120,7 +123,7 @@ def labels() -> Labels:
     words = read_data("labels.yaml")
     countries = read_data("countries.yaml")
     return Labels(
-        jurisdictions=dict(words["jurisdictions"]),
+        jurisdictions={key: found.label for key, found in load_laws().items()},
         lawful_bases={k: dict(v) for k, v in words["lawful_bases"].items()},
         sources=dict(words["sources"]),
         recipient_kinds=dict(words["recipient_kinds"]),

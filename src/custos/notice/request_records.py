@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from custos.notice.metrics import OUTCOMES, MetricsError, RequestRecord, metric_type
-from custos.rules import RequestType
-
-_KNOWN_TYPES = {t.value for t in RequestType}
+from custos.rules import request_types
 
 
 def load_records(path: str | Path) -> list[RequestRecord]:
@@ -76,7 +74,7 @@ def _record(row: dict[str, Any], label: str) -> RequestRecord | None:
     kind = str(row.get("type") or "").strip()
     counted = metric_type(kind)
     if counted is None:
-        if kind in _KNOWN_TYPES:
+        if kind in request_types():
             return None
         raise MetricsError(f"unknown request type {kind!r}", where=label)
     received = parse_moment(row.get("received_at"), label, "received_at")

@@ -9,10 +9,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from custos.notice.labels import labels, read_data
 from custos.notice.practice import Practice
-from custos.rules import RequestRule, RequestType, RuleSet, rule_set
+from custos.rules import RequestRule, RequestType, RuleSet, load_laws, rule_set
 
 CONDITIONS = ("sells_or_shares", "sensitive_beyond", "consent_basis")
 
@@ -87,25 +88,34 @@ class RightInForce:
 
 
 @functools.cache
-def rights_catalogue() -> tuple[RightDefinition, ...]:
-    """Every right Custos can explain, in the order a notice lists them."""
+def _definitions() -> tuple[dict[str, Any], ...]:
     entries = read_data("rights.yaml")["rights"]
-    catalogue = []
     for entry in entries:
         when = entry.get("when")
         if when is not None and when not in CONDITIONS:
             raise ValueError(f"right {entry['key']}: unknown condition {when!r}")
+    return tuple(entries)
+
+
+def rights_catalogue() -> tuple[RightDefinition, ...]:
+    """Every right Custos can explain, in the order a notice lists them, with what each law's
+    file says of it (its citation, the right a policy may describe it under)."""
+    laws = load_laws()
+    catalogue = []
+    for entry in _definitions():
+        key = entry["key"]
+        granted = {law_key: found.rights[key] for law_key, found in laws.items() if key in found.rights}
         catalogue.append(
             RightDefinition(
-                key=entry["key"],
+                key=key,
                 name=entry["name"],
                 description=" ".join(str(entry["description"]).split()),
                 request_types=tuple(RequestType(t) for t in entry["request_types"]),
-                jurisdictions=tuple(entry.get("jurisdictions", ())),
-                when=when,
-                citations=dict(entry.get("citations", {})),
-                part_of=dict(entry.get("part_of", {})),
-                policy_optional_in=tuple(entry.get("policy_optional_in", ())),
+                jurisdictions=tuple(granted) if not entry["request_types"] else (),
+                when=entry.get("when"),
+                citations={law_key: right.citation for law_key, right in granted.items()},
+                part_of={law_key: right.part_of for law_key, right in granted.items() if right.part_of},
+                policy_optional_in=tuple(law_key for law_key, right in granted.items() if right.policy_optional),
             )
         )
     return tuple(catalogue)

@@ -1,10 +1,20 @@
-"""Jurisdiction rule sets as data (deadlines, limits, verification levels) and legal clocks."""
+"""The laws as data, one file per law (``rules/laws/<key>.yaml``): rule sets (deadlines,
+limits, verification levels), labels, citations, policy cues; and the legal clocks."""
 
 from custos.rules.calendar import WorkingCalendar
 from custos.rules.deadlines import DueDates, add_deadline, appeal_due, compute_due_dates
 from custos.rules.errors import RequestNotCoveredError, RuleSetError, UnknownJurisdictionError
 from custos.rules.frequency import FrequencyDecision, check_frequency
-from custos.rules.loader import load_rule_sets, rule_set
+from custos.rules.loader import (
+    Law,
+    LawRight,
+    company_dir,
+    configure,
+    law,
+    load_laws,
+    load_rule_sets,
+    rule_set,
+)
 from custos.rules.models import (
     Deadline,
     Extension,
@@ -20,6 +30,7 @@ from custos.rules.models import (
     Verification,
     VerificationLevel,
 )
+from custos.rules.request_types import RequestTypeSpec, label_of, request_kind, request_types
 
 __all__ = [
     "Deadline",
@@ -27,6 +38,8 @@ __all__ = [
     "Extension",
     "FrequencyDecision",
     "FrequencyLimit",
+    "Law",
+    "LawRight",
     "Lookback",
     "NotCovered",
     "RecordKeeping",
@@ -34,6 +47,7 @@ __all__ = [
     "RequestNotCoveredError",
     "RequestRule",
     "RequestType",
+    "RequestTypeSpec",
     "RuleSet",
     "RuleSetError",
     "UniversalOptOut",
@@ -44,7 +58,14 @@ __all__ = [
     "add_deadline",
     "appeal_due",
     "check_frequency",
+    "company_dir",
     "compute_due_dates",
+    "configure",
+    "label_of",
+    "law",
+    "load_laws",
     "load_rule_sets",
+    "request_kind",
+    "request_types",
     "rule_set",
 ]

@@ -75,7 +75,7 @@ def compute_due_dates(
     extension = rule.extension
     if extended and extension is None:
         raise RequestNotCoveredError(
-            f"{rule_set.key} allows no extension for {RequestType(request_type).value} "
+            f"{rule_set.key} allows no extension for {request_type} "
             f"requests ({rule.respond.source})"
         )
     return DueDates(

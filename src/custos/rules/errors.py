@@ -27,6 +27,8 @@ class UnknownJurisdictionError(RuleSetError):
     """A jurisdiction key that no rule set defines."""
 
     code = "unknown_jurisdiction"
+    status = 422
+    public = True
 
     def __init__(self, key: str, valid: Iterable[str]) -> None:
         super().__init__(f"unknown jurisdiction {key!r}; valid: {', '.join(valid)}")
@@ -38,3 +40,5 @@ class RequestNotCoveredError(CustosError):
 
     code = "request_not_covered"
     exit_code = 2
+    status = 422
+    public = True

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from custos.rules.calendar import require_aware, shift_months
 from custos.rules.models import Deadline, RequestType, RuleSet
+from custos.rules.request_types import request_kind
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,10 @@ def check_frequency(
     a request that is manifestly unfounded or excessive is a judgment the law leaves to
     the business, with reasons (the rule's ``note`` says so where it applies).
     """
-    kind = RequestType(request_type)
+    kind = request_kind(request_type)
     limit = rule_set.rule(kind).frequency
     if limit.max_requests is None or limit.window is None:
-        reason = f"{rule_set.key} sets no count limit on {kind.value} requests"
+        reason = f"{rule_set.key} sets no count limit on {kind} requests"
         if limit.note:
             reason = f"{reason}; {limit.note}"
         return FrequencyDecision(True, False, reason, limit.source)

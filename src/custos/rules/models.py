@@ -1,6 +1,6 @@
 """A jurisdiction's rule set as typed, frozen models; every legal number keeps its source.
 
-The values live in ``data/jurisdictions.yaml``; these models only give them a shape. A law
+The values live in the law files (``laws/<key>.yaml``); these models only give them a shape. A law
 is one entry there, never a branch in the code.
 """
 
@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -49,6 +50,19 @@ class RequestType(StrEnum):
     LIMIT_SENSITIVE = "limit_sensitive"
     WITHDRAW_CONSENT = "withdraw_consent"
     APPEAL = "appeal"
+
+
+def _known_request_type(value: str) -> str:
+    from custos.rules.request_types import request_types
+
+    known = request_types()
+    if value not in known:
+        raise ValueError(f"{value!r}; valid request types: {', '.join(known)}")
+    return value
+
+
+#: a request type's name: a built-in one or one a plug-in adds (``custos.rules.request_types``)
+RequestTypeName = Annotated[str, AfterValidator(_known_request_type)]
 
 
 class VerificationLevel(StrEnum):
@@ -120,9 +134,14 @@ class FrequencyLimit(_Rule):
     max_requests: int | None = Field(default=None, ge=1)
     window: Deadline | None = None
     beyond: Literal["refuse", "fee"] | None = None
-    counts_together: tuple[RequestType, ...] = ()
+    counts_together: tuple[str, ...] = ()
     note: str = ""
     source: Source = Field(min_length=1)
+
+    @field_validator("counts_together")
+    @classmethod
+    def _known_types(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_request_type(kind) for kind in kinds)
 
     @model_validator(mode="after")
     def _complete(self) -> FrequencyLimit:
@@ -256,7 +275,7 @@ class RuleSet(_Rule):
     children: Children | None = None
     #: the law's own grounds for refusing a deletion, by key (a map's exceptions come on top)
     erasure_exceptions: dict[str, StatutoryException] = Field(default_factory=dict)
-    requests: dict[RequestType, RequestEntry]
+    requests: dict[RequestTypeName, RequestEntry]
 
     @field_validator("timezone")
     @classmethod
@@ -293,15 +312,18 @@ class RuleSet(_Rule):
     def rule(self, request_type: RequestType | str) -> RequestRule:
         """The rule for ``request_type``; raises ``RequestNotCoveredError`` with the reason."""
         kind = _request_type(request_type)
-        rule = self.requests[kind]
+        rule = self.requests.get(kind)
+        if rule is None:
+            raise RequestNotCoveredError(f"{self.key} does not provide for {kind} requests: its law file has "
+                                         f"no row for them")
         if isinstance(rule, NotCovered):
             raise RequestNotCoveredError(
-                f"{self.key} does not provide for {kind.value} requests: {rule.reason} "
+                f"{self.key} does not provide for {kind} requests: {rule.reason} "
                 f"({rule.source})"
             )
         return rule
 
-    def counted_together(self, request_type: RequestType | str) -> frozenset[RequestType]:
+    def counted_together(self, request_type: RequestType | str) -> frozenset[str]:
         """The request types whose earlier requests count toward this type's frequency limit."""
         kind = _request_type(request_type)
         return frozenset((kind, *self.rule(kind).frequency.counts_together))
@@ -318,11 +340,7 @@ class RuleSet(_Rule):
         return RuleSet.model_validate({**self.model_dump(), **changes})
 
 
-def _request_type(value: RequestType | str) -> RequestType:
-    try:
-        return RequestType(value)
-    except ValueError:
-        valid = ", ".join(kind.value for kind in RequestType)
-        raise RequestNotCoveredError(
-            f"unknown request type {value!r}; valid types: {valid}"
-        ) from None
+def _request_type(value: RequestType | str) -> str:
+    from custos.rules.request_types import request_kind
+
+    return str(request_kind(value))

@@ -1,6 +1,9 @@
-"""The rights-request service: intake, verification, deadlines, execution, packages, mail, API."""
+"""The rights-request service: intake, verification, deadlines, execution, packages, mail, API.
 
-from custos.service.app import create_app
+``custos.server.create_app`` builds the app with its plug-ins; ``Service`` is the shared
+context every handler and job receives.
+"""
+
 from custos.service.context import Service
 
-__all__ = ["Service", "create_app"]
+__all__ = ["Service"]

@@ -1,19 +1,23 @@
-"""The application factory: ``create_app(settings) -> FastAPI``.
+"""The service's own app: its routes, its pages, its job runner, and the places where the
+plug-ins' background work starts and stops.
 
-Pages (privacy center, admin console) mount as routers on the app it returns
-(``app.include_router``); they reach the shared parts through ``app.state.service``.
+``build_app(service)`` returns the FastAPI app of the rights-request service alone;
+``custos.server.create_app`` is the composition root that adds the plug-ins to it. A
+plug-in that runs a thread with the app registers it with ``on_startup`` and
+``on_shutdown`` instead of wrapping the app's lifespan; polled work that must run wherever
+jobs run is a ``custos.hooks.Task``, run here when the app runs its jobs in-process.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
-from custos.config import Settings, get_settings
-from custos.datamap import DataMap
+from custos import plugins
+from custos.hooks import Task
 from custos.service.api import (
     admin_router,
     install_error_handlers,
@@ -22,54 +26,66 @@ from custos.service.api import (
     retention_router,
 )
 from custos.service.api.session import router as session_router
-from custos.service.context import Clock, Service
+from custos.service.context import Service
 from custos.service.jobs import JobRunner
 from custos.service.notice_page import router as notice_router
+from custos.service.polling import Poller
 from custos.service.security import RateLimiter, SecurityMiddleware, redact_access_log
-from custos.store import now
 
 
-def create_app(
-    settings: Settings | None = None,
-    *,
-    clock: Clock = now,
-    datamap: DataMap | None = None,
-    run_jobs: bool | None = None,
-    pages: bool = True,
-    extensions: bool = True,
-    migrate: bool = True,
-) -> FastAPI:
-    """The HTTP service for ``settings``; migrates the control-plane store first.
+@dataclass
+class Lifecycle:
+    """What starts with the app and stops with it, in registration order (stopped in reverse)."""
 
-    ``run_jobs`` starts the in-process job runner with the app (default: when
-    ``CUSTOS_BROKER_URL`` is unset; when it is set, queued jobs wake Celery workers);
-    tests pass ``False`` and call ``jobs.run_pending``.
-    ``pages`` mounts the privacy center (``/privacy-center``) and the admin console
-    (``/admin``); pass ``False`` to serve the JSON API alone. ``extensions`` installs
-    consent and preferences (``custos.consent``) and the Data Rights Protocol
-    (``custos.agents``) with their defaults; pass ``False`` to install them yourself.
-    ``migrate=False`` leaves the schema as it is (``custos serve --workers`` migrates once,
-    before its workers start).
-    """
-    settings = settings or get_settings()
-    service = Service(settings, clock=clock, datamap=datamap, migrate=migrate)
-    runs = run_jobs if run_jobs is not None else not settings.broker_url
-    if settings.broker_url:
-        from custos.service.celery_jobs import attach, make_celery
+    startup: list[Callable[[], None]] = field(default_factory=list)
+    shutdown: list[Callable[[], None]] = field(default_factory=list)
 
-        attach(service, make_celery(settings))
+
+def lifecycle(app: FastAPI) -> Lifecycle:
+    found: Lifecycle = app.state.lifecycle
+    return found
+
+
+def on_startup(app: FastAPI, call: Callable[[], None]) -> None:
+    """Run ``call`` when the app starts (after the job runner)."""
+    lifecycle(app).startup.append(call)
+
+
+def on_shutdown(app: FastAPI, call: Callable[[], None]) -> None:
+    """Run ``call`` when the app stops, before the job runner stops and the service closes."""
+    lifecycle(app).shutdown.append(call)
+
+
+def task_runners(service: Service) -> list[Poller]:
+    """A background thread for each plug-in task (``custos.hooks.Task``)."""
+    tasks: list[Task] = [task for found in plugins.hook().custos_tasks(service=service) for task in found or []]
+    return [Poller(task.name, task.work, task.interval) for task in tasks]
+
+
+def build_app(service: Service, *, run_jobs: bool, pages: bool = True) -> FastAPI:
+    """The HTTP service over ``service``: JSON API, notice, and (with ``pages``) the privacy
+    center and admin console. With ``run_jobs`` the job runner and the plug-ins' tasks run
+    in threads of the app; otherwise queued jobs wait for ``custos worker`` (or a test's
+    ``jobs.run_pending``)."""
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        runner = JobRunner(service) if runs else None
-        if runner:
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        runners: list[Poller] = [JobRunner(service), *task_runners(service)] if run_jobs else []
+        for runner in runners:
             runner.start()
+        stages = lifecycle(application)
         try:
+            for call in stages.startup:
+                call()
             yield
         finally:
-            if runner:
-                runner.stop()
-            service.close()
+            try:
+                for call in reversed(stages.shutdown):
+                    call()
+            finally:
+                for runner in reversed(runners):
+                    runner.stop()
+                service.close()
 
     app = FastAPI(
         title="Custos rights-request service",
@@ -79,8 +95,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
-    app.state.run_jobs = runs
-    app.add_middleware(SecurityMiddleware, limiter=RateLimiter(settings.rate_limit_per_minute))
+    app.state.run_jobs = run_jobs
+    app.state.lifecycle = Lifecycle()
+    app.add_middleware(SecurityMiddleware, limiter=RateLimiter(service.settings.rate_limit_per_minute))
     redact_access_log()  # package links and sign-in tokens never reach the access log
     install_error_handlers(app)
     app.include_router(public_router)
@@ -89,14 +106,6 @@ def create_app(
     app.include_router(retention_router)
     app.include_router(opendsr_router)
     app.include_router(notice_router)
-    if extensions:
-        # they build on the service's context: imported here, once it exists
-        from custos.agents import install as install_agents
-        from custos.consent import install as install_consent
-
-        install_agents(app)
-        install_consent(app)
-        service.consent = getattr(app.state, "consent", None)
     if pages:
         from custos.service.pages import center_router, console_router, retention_pages_router
 
@@ -104,23 +113,3 @@ def create_app(
         app.include_router(console_router)
         app.include_router(retention_pages_router)
     return app
-
-
-def app_from_environment() -> FastAPI:
-    """The app for one of several server processes: settings from the environment, schema
-    already migrated (``uvicorn --factory custos.service.app:app_from_environment``)."""
-    app = create_app(get_settings(), migrate=False)
-    freeze_startup_objects()
-    return app
-
-
-def freeze_startup_objects() -> None:
-    """Take everything alive once the app is built out of the garbage collector's view.
-
-    The cyclic collector then scans only what requests create. Without this, its full
-    collections over the start-up heap (modules, mappers, compiled statements) paused a
-    busy server for tens of milliseconds and made most of its p99 latency. For a server
-    process, after the app is built; objects it frees later are still freed.
-    """
-    gc.collect()
-    gc.freeze()

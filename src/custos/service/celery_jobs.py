@@ -4,8 +4,8 @@ The job table stays the source of truth: a Celery message only wakes a worker, w
 then claims due jobs from the control-plane store exactly as the in-process runner does
 (so a lost or duplicated message loses or repeats no work). ``custos serve`` sends the
 wake-up after each commit that queued a job; retries are woken after their delay.
-Authorized agents' status callbacks follow the requests' state rather than a queue, so
-the worker also runs their sweep-and-deliver loop in a background thread.
+Plug-ins' tasks (``custos.hooks.Task``: authorized agents' status callbacks, which follow
+the requests' state rather than a queue) run in background threads of the worker.
 """
 
 from __future__ import annotations
@@ -76,17 +76,19 @@ def _catch_up(sender: Any = None, **_: Any) -> None:
 
 
 def run_worker(settings: Settings, concurrency: int = 1, beat: bool = True) -> None:
-    """Start a Celery worker in this process (blocks), delivering agent callbacks beside it;
+    """Start a Celery worker in this process (blocks), running the plug-ins' tasks beside it;
     with ``beat``, it also runs the schedule of retention sweeps (run it in one worker only)."""
-    from custos.agents.callbacks import CallbackRunner
+    from custos.service.app import task_runners
 
     app = make_celery(settings)
-    runner = CallbackRunner(worker_service())
-    runner.start()
+    runners = task_runners(worker_service())
+    for runner in runners:
+        runner.start()
     try:
         schedule = Path(settings.state_dir) / "celerybeat-schedule"
         schedule.parent.mkdir(parents=True, exist_ok=True)
         app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads",
                          *(["--beat", f"--schedule={schedule}"] if beat else [])])
     finally:
-        runner.stop()
+        for runner in reversed(runners):
+            runner.stop()

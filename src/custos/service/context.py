@@ -7,12 +7,13 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from custos.config import Settings
 from custos.datamap import DataMap, load_datamap
 from custos.engine import Engine
-from custos.rules import RequestType, RuleSet, rule_set
+from custos.rules import RequestType, RuleSet, load_rule_sets, request_kind, rule_set
+from custos.rules import configure as configure_laws
 from custos.service.batching import WriteBehind
 from custos.service.errors import InvalidRequestError
 from custos.service.mail import Mailer
@@ -42,6 +43,9 @@ class Service:
     ) -> None:
         self.settings = settings
         self.clock = clock
+        if settings.rules_dir:
+            configure_laws(settings.rules_dir)
+        load_rule_sets()  # a company's law file that does not hold stops the service here, naming it
         self.plane = ControlPlane(settings.database_url, audit_key=settings.secret(),
                                   checkpoint=settings.audit_checkpoint)
         if migrate:
@@ -56,9 +60,6 @@ class Service:
         self._engine: Engine | None = None
         self._intake: WriteBehind[Intake, Created] | None = None
         self._intake_lock = threading.Lock()
-        # The consent store (``custos.consent.Consent``) once installed on the app: opt-outs
-        # and withdrawals made by request are recorded there too.
-        self.consent: Any = None
         # Jurisdictions where a deletion request that cannot be verified is treated as an
         # opt-out of sale and sharing (CUSTOS_UNVERIFIED_DELETION_OPT_OUT, comma-separated).
         self.unverified_deletion_opt_out: frozenset[str] = frozenset(
@@ -111,10 +112,10 @@ class Service:
         return rule_set(chosen)
 
     @cached_property
-    def approval_types(self) -> frozenset[RequestType]:
+    def approval_types(self) -> frozenset[RequestType | str]:
         """Request types an operator approves before they run (``CUSTOS_REQUIRE_APPROVAL``)."""
         names = [n.strip() for n in self.settings.require_approval.split(",") if n.strip()]
-        return frozenset(RequestType(n) for n in names)
+        return frozenset(request_kind(n) for n in names)
 
     def link(self, path: str) -> str:
         return self.settings.public_url.rstrip("/") + path

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from custos import plugins
 from custos.service import audit
 from custos.service.context import Service
 from custos.service.polling import Poller
@@ -28,10 +29,6 @@ from custos.store import Job
 log = logging.getLogger("custos.service.jobs")
 
 Handler = Callable[[Service, Job], None]
-
-
-class JobFailure(Exception):
-    """A job that did not finish its work; it is retried, and its message is kept."""
 
 
 def enqueue(session: Session, service: Service, kind: str, request_id: str | None, payload: dict[str, Any]) -> Job:
@@ -54,10 +51,9 @@ def _wake_after_commit(session: Session, service: Service, delay: float) -> None
 
 
 def handlers() -> dict[str, Handler]:
-    from custos.service.execution import execute
-    from custos.service.opendsr import send_callback
-
-    return {"execute": execute, "callback": send_callback}
+    """The job handlers the plug-ins give (``custos_job_handlers``), by job kind."""
+    found: dict[str, Handler] = plugins.merged(plugins.hook().custos_job_handlers())
+    return found
 
 
 def _worker() -> str:

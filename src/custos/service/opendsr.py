@@ -133,6 +133,6 @@ def send_callback(service: Service, job: Job) -> None:
         except httpx.HTTPError as exc:
             failures.append(f"{url}: {exc}")
     if failures:
-        from custos.service.jobs import JobFailure
+        from custos.errors import JobFailure
 
         raise JobFailure("callback failed: " + "; ".join(failures))

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from custos.engine.subject import normalize_phone
 from custos.engine.traversal import Reach
 from custos.errors import IdentityError
-from custos.rules import RequestType, VerificationLevel, check_frequency, rule_set
+from custos.rules import RequestType, VerificationLevel, check_frequency, request_kind, rule_set
 from custos.service import audit
 from custos.service.context import Service
 from custos.service.decisions import refuse
@@ -224,7 +224,7 @@ def _after_code(
     audit.append(session, "verification.checked", actor="subject", request_id=request.id, at=moment,
                  detail={"required": level.value, "reached": reached.value, "points": matched,
                          "declaration_signed": signed})
-    kind = RequestType(request.type)
+    kind = request_kind(request.type)
     if POINTS[reached] >= needed:
         request.verified_level = reached.value
     elif kind in SPECIFIC_PIECES and reached is VerificationLevel.TWO_POINTS:
@@ -253,7 +253,7 @@ ANSWERED = ("verified", "approved", "in_progress", "completed", "failed")
 
 def _frequency_allows(session: Session, service: Service, request: Request, mails: list[Mail]) -> bool:
     rules = rule_set(request.jurisdiction)
-    kinds = sorted(k.value for k in rules.counted_together(request.type))
+    kinds = sorted(rules.counted_together(request.type))
     hashes = [identity.value_hmac for identity in request.identities]
     # only requests under the same rule set that are answered (or being answered) count: a GDPR
     # request is not one of the CCPA's two a year, nor is a refused, cancelled or unverified one

@@ -26,6 +26,9 @@ from custos.rules import (
     VerificationLevel,
     appeal_due,
     compute_due_dates,
+    label_of,
+    request_kind,
+    request_types,
 )
 from custos.service import audit
 from custos.service.context import Service
@@ -49,20 +52,6 @@ PENDING = frozenset({"received", "identity_unverified", "verified", "approved"})
 SOURCES = frozenset({"privacy_center", "api", "opendsr", "agent", "declared_agent", "minors"})
 ACCOUNT_VERIFIED = "account"  # the verified level of a request made through a signed-in account
 
-LABELS = {
-    RequestType.ACCESS: "access",
-    RequestType.CATEGORIES: "categories of personal information",
-    RequestType.PORTABILITY: "data portability",
-    RequestType.ERASURE: "deletion",
-    RequestType.CORRECTION: "correction",
-    RequestType.RESTRICTION: "restriction of processing",
-    RequestType.OBJECTION: "objection",
-    RequestType.OPT_OUT_SALE_SHARING: "opt-out of sale or sharing",
-    RequestType.OPT_IN_SALE_SHARING: "opt-in to sale or sharing",
-    RequestType.LIMIT_SENSITIVE: "limit the use of sensitive information",
-    RequestType.WITHDRAW_CONSENT: "withdrawal of consent",
-    RequestType.APPEAL: "appeal",
-}
 
 
 @dataclass
@@ -97,7 +86,7 @@ class Mail:
 
 
 def label(request: Request) -> str:
-    return LABELS.get(RequestType(request.type), request.type)
+    return label_of(request.type)
 
 
 def transition(
@@ -153,7 +142,7 @@ def details_of(service: Service, request: Request) -> dict[str, Any]:
     return dict(service.vault.decrypt_json(request.details)) if request.details else {}
 
 
-def required_level(service: Service, rules: RuleSet, kind: RequestType) -> VerificationLevel:
+def required_level(service: Service, rules: RuleSet, kind: RequestType | str) -> VerificationLevel:
     """The verification level of the rule, raised to its sensitive level where sensitive data is held."""
     verification = rules.rule(kind).verification
     if verification.sensitive_level is not None and holds_sensitive_data(service):
@@ -251,12 +240,13 @@ def create_and_send(service: Service, intakes: Sequence[Intake]) -> list[Created
     return results
 
 
-def _checked(intake: Intake) -> tuple[RequestType, Subject]:
+def _checked(intake: Intake) -> tuple[RequestType | str, Subject]:
     """The intake's request type and subject, or ``InvalidRequestError`` naming what is wrong."""
     try:
-        kind = RequestType(intake.type)
-    except ValueError:
-        raise InvalidRequestError(f"unknown request type {intake.type!r}") from None
+        kind = request_kind(intake.type)
+    except RequestNotCoveredError:
+        raise InvalidRequestError(f"unknown request type {intake.type!r}; valid types: "
+                                  f"{', '.join(request_types())}") from None
     if intake.source not in SOURCES:
         raise InvalidRequestError(f"unknown source {intake.source!r}")
     try:
@@ -267,7 +257,7 @@ def _checked(intake: Intake) -> tuple[RequestType, Subject]:
 
 Terms = tuple[RuleSet, VerificationLevel]
 # The intake's type, subject, and its terms where they need nothing from the store (not an appeal's).
-_Prepared = tuple[RequestType, Subject, Terms | None]
+_Prepared = tuple[RequestType | str, Subject, Terms | None]
 
 
 def _prepared(service: Service, intake: Intake) -> _Prepared:
@@ -277,7 +267,7 @@ def _prepared(service: Service, intake: Intake) -> _Prepared:
     return kind, subject, None if kind is RequestType.APPEAL else _terms(service, intake, kind, subject, None)
 
 
-def _terms(service: Service, intake: Intake, kind: RequestType, subject: Subject,
+def _terms(service: Service, intake: Intake, kind: RequestType | str, subject: Subject,
            appealed: Request | None) -> Terms:
     """The rule set and verification level of a new request, or ``InvalidRequestError``.
 
@@ -309,7 +299,7 @@ def _create_in(
     dates = _in_utc(compute_due_dates(received, kind, rules))
     token = random_token()
     request = Request(
-        type=kind.value, jurisdiction=rules.key, status="received", extended=False,
+        type=str(kind), jurisdiction=rules.key, status="received", extended=False,
         source=intake.source, agent_id=intake.agent_id,
         agent_permission=(service.vault.encrypt_text(intake.agent_permission)
                           if intake.agent_permission else None),
@@ -323,7 +313,7 @@ def _create_in(
     )
     _store_with_identities(session, service, request, subject)
     audit.append(session, "request.received", actor=intake.source, request_id=request.id, at=received,
-                 detail={"type": kind.value, "jurisdiction": rules.key, "source": intake.source,
+                 detail={"type": str(kind), "jurisdiction": rules.key, "source": intake.source,
                          "agent": intake.agent_id, "verification_level": level.value,
                          "due_at": request.due_at, "acknowledge_by": request.acknowledge_by,
                          "appeal_of": request.appeal_of})
@@ -393,7 +383,7 @@ def refuse_at_intake(
     mails: list[Mail] = []
     with service.plane.write() as session:
         request = Request(
-            type=kind.value, jurisdiction=rules.key, status="received", extended=False, source=intake.source,
+            type=str(kind), jurisdiction=rules.key, status="received", extended=False, source=intake.source,
             agent_id=intake.agent_id,
             agent_permission=(service.vault.encrypt_text(intake.agent_permission)
                               if intake.agent_permission else None),
@@ -406,7 +396,7 @@ def refuse_at_intake(
         )
         _store_with_identities(session, service, request, subject)
         audit.append(session, "request.received", actor=intake.source, request_id=request.id, at=received,
-                     detail={"type": kind.value, "jurisdiction": rules.key, "source": intake.source,
+                     detail={"type": str(kind), "jurisdiction": rules.key, "source": intake.source,
                              "agent": intake.agent_id, "verification_level": level.value,
                              "due_at": request.due_at, "asked_jurisdiction": intake.jurisdiction})
         audit.append(session, "request.refused_at_intake", actor="system", request_id=request.id, at=received,

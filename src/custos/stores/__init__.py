@@ -1,10 +1,17 @@
-"""Store adapters behind one interface; a new kind of store is a plugin, not an engine edit."""
+"""Store adapters behind one interface; a new kind of store is a plug-in, not an engine edit.
+
+An adapter is found by its URL's scheme among the factories the plug-ins give through the
+``custos_store_factories`` hook (the built-in SQL adapter and the in-memory reference store
+among them) and those a package names under the ``custos.stores`` entry-point group.
+``custos.stores.testing`` is the conformance suite a new adapter runs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
+from custos import plugins
 from custos.errors import StoreError
 from custos.stores.base import (
     Assignment,
@@ -19,13 +26,11 @@ from custos.stores.sql import SQLStore, safe_url
 
 StoreFactory = Callable[[str, str], Store]
 
-_BUILTIN: dict[str, StoreFactory] = {
-    scheme: SQLStore for scheme in ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
-}
 
 
-def _factories() -> dict[str, StoreFactory]:
-    found = dict(_BUILTIN)
+def factories() -> dict[str, StoreFactory]:
+    """Every store factory by URL scheme: the plug-ins' first, then the entry points'."""
+    found: dict[str, StoreFactory] = plugins.merged(plugins.hook().custos_store_factories())
     for entry in entry_points(group="custos.stores"):
         found[entry.name] = entry.load()
     return found
@@ -34,11 +39,12 @@ def _factories() -> dict[str, StoreFactory]:
 def open_store(system: str, url: str) -> Store:
     """The adapter for ``url``, chosen by its scheme (``postgresql+psycopg`` → ``postgresql``)."""
     scheme = url.split(":", 1)[0].split("+", 1)[0].lower() if ":" in url else ""
-    factory = _factories().get(scheme)
+    known = factories()
+    factory = known.get(scheme)
     if factory is None:
         raise StoreError(
             f"no store adapter for URL scheme {scheme!r} (url {safe_url(url)}); "
-            f"built in: {', '.join(sorted(_BUILTIN))}",
+            f"installed: {', '.join(sorted(known))}",
             system=system,
         )
     return factory(system, url)
@@ -52,6 +58,8 @@ __all__ = [
     "SQLStore",
     "Selector",
     "Store",
+    "StoreFactory",
     "StoreTransaction",
+    "factories",
     "open_store",
 ]

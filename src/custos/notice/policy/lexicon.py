@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from custos.notice.labels import read_data
+from custos.rules import load_laws
 
 Patterns = tuple[re.Pattern[str], ...]
 
@@ -131,9 +132,13 @@ def _groups(raw: Mapping[str, Iterable[str]]) -> dict[str, Patterns]:
     return {str(key): compile_all(values) for key, values in raw.items()}
 
 
-@functools.cache
 def default_lexicon() -> Lexicon:
-    """The lexicon Custos ships, compiled once per process."""
+    """The lexicon Custos ships, with each law's ``policy_cues`` from its file."""
+    return _compiled(tuple((key, found.policy_cues) for key, found in load_laws().items()))
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(law_cues: tuple[tuple[str, tuple[str, ...]], ...]) -> Lexicon:
     raw = read_data("policy_lexicon.yaml")
     deadlines = dict(raw["deadlines"])
     request_types = deadlines.pop("request_types")
@@ -142,7 +147,7 @@ def default_lexicon() -> Lexicon:
     return Lexicon(
         topics=tuple(_topic(key, entry) for key, entry in raw["topics"].items()),
         ccpa_rows=_groups(raw["ccpa_rows"]),
-        jurisdiction_cues=_groups(raw["jurisdiction_cues"]),
+        jurisdiction_cues=_groups({**dict(law_cues), **raw["jurisdiction_cues"]}),
         clauses=_groups(raw["clauses"]),
         sale=_groups(raw["sale"]),
         sharing=_groups(raw["sharing"]),

@@ -9,9 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from custos.errors import ConfigError, CustosError, IdentityError
-from custos.rules import RequestNotCoveredError, UnknownJurisdictionError
-from custos.service.errors import ServiceError
+from custos.errors import CustosError
 
 log = logging.getLogger("custos.service")
 STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
@@ -34,15 +32,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CustosError)
     async def custos_error(_: Request, exc: CustosError) -> JSONResponse:
-        if isinstance(exc, ServiceError):
+        # the error's class says how it is answered (custos.errors); no list of classes here
+        if exc.public:
             return error(exc.status, exc.code, exc.message)
-        if isinstance(exc, IdentityError | RequestNotCoveredError | UnknownJurisdictionError):
-            return error(422, exc.code, exc.message)
-        if isinstance(exc, ConfigError):
-            log.error("configuration: %s", exc)
-            return error(503, exc.code, "the service is not configured correctly")
-        log.error("unexpected %s: %s", type(exc).__name__, exc)
-        return error(500, "internal_error", "the request could not be completed")
+        log.error("%s (%s): %s", type(exc).__name__, exc.code, exc)
+        return error(exc.status, exc.public_code, exc.public_message)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:

@@ -58,7 +58,7 @@ async def create_request(
     if body.phone:
         identities["phone"] = body.phone
     intake = workflow.Intake(
-        type=body.type.value, identities=identities, jurisdiction=body.jurisdiction,
+        type=body.type, identities=identities, jurisdiction=body.jurisdiction,
         # an agent named here is only declared (its permission is stored for the operator to
         # check): it is never recorded as a registered agent, which speaks the Data Rights Protocol
         source="declared_agent" if body.agent else "api", corrections=body.corrections,

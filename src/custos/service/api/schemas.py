@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from custos.rules import RequestType
+from custos.rules import RequestNotCoveredError, RequestType, request_kind
 
 Text = Field(min_length=1, max_length=2000)
 
@@ -43,7 +43,8 @@ class AgentCreate(_Body):
 class RequestCreate(_Body):
     """A new rights request."""
 
-    type: RequestType
+    type: str = Field(min_length=1, max_length=40, description="the request type: "
+                      + ", ".join(RequestType) + ", or one a plug-in adds")
     jurisdiction: str | None = Field(None, max_length=32, description="default: the organization's first")
     email: str | None = Field(None, max_length=320)
     phone: str | None = Field(None, max_length=64)
@@ -55,6 +56,14 @@ class RequestCreate(_Body):
     appeal_token: str | None = Field(None, max_length=200, description="for appeal: that request's token")
     statement: str | None = Field(None, max_length=10_000, description="the person's reasons or comments")
     agent: AgentCreate | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        try:
+            return str(request_kind(value))
+        except RequestNotCoveredError as exc:
+            raise ValueError(exc.message) from None
 
 
 class RequestReceipt(BaseModel):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import selectinload
 
-from custos.rules import RequestType, rule_set
+from custos.rules import RequestType, request_types, rule_set
 from custos.service import accounts, verification, workflow
 from custos.service.api.deps import ServiceDep
 from custos.service.api.public import receipt
@@ -26,9 +26,9 @@ FormText = Annotated[str, Form(max_length=2000)]
 
 def choices(service: Service) -> list[tuple[str, str]]:
     """The request types at least one of the organization's jurisdictions provides for."""
-    covered = {kind for key in service.jurisdictions for kind in RequestType if rule_set(key).covers(kind)}
-    return [(kind.value, workflow.LABELS[kind]) for kind in RequestType
-            if kind in covered and kind is not RequestType.APPEAL]
+    kinds = request_types()
+    covered = {kind for key in service.jurisdictions for kind in kinds if rule_set(key).covers(kind)}
+    return [(kind, spec.label) for kind, spec in kinds.items() if kind in covered and kind != RequestType.APPEAL]
 
 
 def correctable(service: Service) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from custos.rules import request_types
 from custos.service import audit, decisions, jobs, workflow
 from custos.service.api.deps import ServiceDep
 from custos.service.auth import (
@@ -142,7 +143,7 @@ def queue(request: Request, service: ServiceDep, type: Filter = "", status: Filt
     return render(request, "console_queue.html.j2", principal=principal, rows=rows, stuck=stuck,
                   csrf_token=form_token(service, principal), filters=filters, page=page,
                   pages=max(1, -(-total // PAGE)), total=total,
-                  types=[(k.value, workflow.LABELS[k]) for k in workflow.LABELS],
+                  types=[(name, spec.label) for name, spec in request_types().items()],
                   statuses=sorted(workflow.TRANSITIONS), laws=service.jurisdictions,
                   query=urlencode({k: v for k, v in filters.items() if v}))
 

@@ -1,4 +1,5 @@
-"""A standing choice made through a rights request, recorded in the consent store too.
+"""A standing choice made through a rights request, recorded in the consent store too
+(the consent plug-in's ``custos_request_completed`` hook).
 
 An opt-out of sale or sharing, or a withdrawal of consent, is the same decision a person
 makes on the consent banner: it is written through ``custos.consent``'s public functions
@@ -12,12 +13,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from custos.consent.context import Consent, installed
+from custos.consent.records import Choice, link, record
 from custos.engine import Subject
 from custos.rules import RequestType
 from custos.service.context import Service
 from custos.store import Request
 
 METHOD = "rights_request"
+#: the request types that are a standing choice of the person's
+CHOICES = frozenset({
+    RequestType.RESTRICTION, RequestType.OBJECTION, RequestType.OPT_OUT_SALE_SHARING,
+    RequestType.LIMIT_SENSITIVE, RequestType.WITHDRAW_CONSENT, RequestType.OPT_IN_SALE_SHARING,
+})
 MARKETING = "marketing"  # the taxonomy's data uses of direct marketing and advertising
 
 
@@ -25,7 +33,7 @@ def consent_subject(request: Request) -> str:
     return f"rights-request:{request.id}"
 
 
-def choices_for(consent: Any, kind: RequestType) -> dict[str, bool]:
+def choices_for(consent: Consent, kind: RequestType) -> dict[str, bool]:
     """The consent purposes a request of ``kind`` turns off (or, for an opt-in, back on)."""
     if kind is RequestType.OPT_OUT_SALE_SHARING:
         return dict.fromkeys(consent.opt_out_keys, False)
@@ -45,14 +53,12 @@ def choices_for(consent: Any, kind: RequestType) -> dict[str, bool]:
 
 def record_choice(service: Service, request: Request, kind: RequestType, subject: Subject) -> dict[str, Any]:
     """Record the choice of ``request`` in the consent store; what was recorded, for the result."""
-    consent = service.consent
+    consent = installed(service)
     if consent is None:
         return {"consent": "not installed"}
     choices = choices_for(consent, kind)
     if not choices:
         return {"consent": "no consent purpose covers this choice"}
-    from custos.consent import Choice, link, record
-
     name = consent_subject(request)
     identities = {kind_: sorted(values)[0] for kind_, values in subject.identities.items() if values}
     if identities:

@@ -1,0 +1,34 @@
+"""Consent as a plug-in: its routes on the app, and the choices rights requests make."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from custos.hooks import hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from custos.engine import Subject
+    from custos.service.context import Service
+    from custos.store import Request
+
+
+@hookimpl
+def custos_install(app: FastAPI, service: Service) -> None:
+    from custos.consent import install
+
+    install(app)
+
+
+@hookimpl
+def custos_request_completed(service: Service, request: Request, kind: str, subject: Subject) -> dict[str, Any] | None:
+    """An opt-out, opt-in, withdrawal, objection, restriction or limit is also recorded in the
+    consent store, so the banner, a webhook and the proof export see the same choice."""
+    from custos.consent.requests import CHOICES, record_choice
+    from custos.rules import RequestType
+
+    chosen = RequestType(kind)
+    if chosen not in CHOICES:
+        return None
+    return record_choice(service, request, chosen, subject)

@@ -1,0 +1,30 @@
+"""The service's own job handlers and request handlers, registered through the same hooks
+a plug-in uses to add its own."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from custos.hooks import hookimpl
+
+if TYPE_CHECKING:
+    from custos.service.handlers import RequestHandler
+
+
+@hookimpl
+def custos_job_handlers() -> dict[str, Any]:
+    from custos.service.execution import execute
+    from custos.service.opendsr import send_callback
+
+    return {"execute": execute, "callback": send_callback}
+
+
+@hookimpl
+def custos_request_handlers() -> dict[str, RequestHandler]:
+    from custos.service import handlers
+
+    choices = ("restriction", "objection", "opt_out_sale_sharing", "opt_in_sale_sharing", "limit_sensitive",
+               "withdraw_consent")
+    return {"access": handlers.access, "portability": handlers.access, "categories": handlers.categories,
+            "erasure": handlers.erasure, "correction": handlers.correction,
+            **dict.fromkeys(choices, handlers.choice)}
