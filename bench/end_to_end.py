@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from custos.config import get_settings
+from custos.controlplane import Request
 from custos.demo import demo_map_text
 from custos.engine import Subject
 from custos.server import create_app, verification, workflow
@@ -34,7 +35,6 @@ from custos.service.api.public import receipt
 from custos.service.jobs import run_pending
 from custos.service.mail import read_outbox
 from custos.service.packages import latest_link
-from custos.store import Request
 from custos.stores.sql import normalize_url
 from engine import DATA, live_subjects, prepare
 

@@ -18,7 +18,8 @@ import custos
 
 ROOT = Path(custos.__file__).parent
 #: the layers that must work without the service, the plug-ins or the command line above them
-LOWER = ("engine", "stores", "datamap", "rules", "taxonomy", "matching", "errors", "config")
+LOWER = ("engine", "stores", "datamap", "rules", "taxonomy", "matching", "errors", "config", "controlplane",
+         "notice", "package", "hooks", "plugins")
 UPPER = ("service", "consent", "agents", "cli", "server", "demo")
 
 
@@ -153,3 +154,25 @@ def test_errors_below_the_command_line_name_no_command_line_flag() -> None:
                     if isinstance(part, ast.Constant) and isinstance(part.value, str) and flag.search(part.value):
                         found.append(f"{path.relative_to(ROOT.parent)}:{node.lineno}: {part.value[:60]}")
     assert found == []
+
+
+def test_the_engine_sees_the_store_protocol_only() -> None:
+    """Dialect details stay in the adapters: the engine and the data map import the protocol
+    (``custos.stores``, ``.base``, ``.due``, ``.values``), never an adapter."""
+    allowed = {"custos.stores", "custos.stores.base", "custos.stores.due", "custos.stores.values"}
+    wrong: list[str] = []
+    for path in sorted(ROOT.rglob("*.py")):
+        if _top(_module(path)) not in ("engine", "datamap"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("custos.stores") \
+                    and node.module not in allowed:
+                wrong.append(f"{path.relative_to(ROOT.parent)}:{node.lineno}: {node.module}")
+    assert wrong == []
+    import subprocess
+    import sys
+
+    loaded = subprocess.run([sys.executable, "-c", "import custos.engine, sys; "
+                             "print(sorted(m for m in sys.modules if m.startswith('custos.stores')))"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "custos.stores.sql" not in loaded  # importing the engine loads no adapter

@@ -20,6 +20,24 @@ def test_every_setting_is_documented() -> None:
     assert missing == []
 
 
+def test_the_command_line_reference_lists_every_command_and_option() -> None:
+    """docs/cli.md is written from the commands (scripts/cli_reference.py); a command or an
+    option added without it, or a page edited by hand, fails here."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cli_reference", ROOT / "scripts" / "cli_reference.py")
+    assert spec is not None and spec.loader is not None
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert page == reference.page(), "docs/cli.md is out of date: run python3 scripts/cli_reference.py"
+    for path, command in reference.commands(get_command(app), []):
+        section = page.split(f"\n## custos {' '.join(path)}\n", 1)[1].split("\n## ", 1)[0]
+        for flags, _ in reference.options(command):
+            assert f"`{flags}`" in section
+    assert "## Exit codes" in page and "| 4 |" in page
+
+
 def test_every_command_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = sorted(get_command(app).commands)  # type: ignore[attr-defined]

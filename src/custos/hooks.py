@@ -24,11 +24,11 @@ if TYPE_CHECKING:  # types only: this module sits below every layer that impleme
     import typer
     from fastapi import FastAPI
 
+    from custos.controlplane import Job, Request
     from custos.engine import Subject
     from custos.rules.request_types import RequestTypeSpec
     from custos.service.context import Service
     from custos.service.handlers import RequestHandler
-    from custos.store import Job, Request
     from custos.stores import StoreFactory
 
 PROJECT = "custos"

@@ -15,10 +15,10 @@ from fastapi import FastAPI
 
 from custos import plugins
 from custos.config import Settings, get_settings
+from custos.controlplane import now
 from custos.datamap import DataMap
 from custos.service.app import build_app
 from custos.service.context import Clock, Service
-from custos.store import now
 
 
 def create_app(

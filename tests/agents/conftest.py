@@ -27,12 +27,12 @@ from custos.agents import install
 from custos.agents.models import AgentRequest, AgentToken, SeenMessage
 from custos.agents.signing import encoded_verify_key, sign
 from custos.config import get_settings
+from custos.controlplane import AuditEntry, Job, Request, migrate
 from custos.datamap import DataMap, load_datamap
 from custos.server import create_app
 from custos.service import Service
 from custos.service.auth import create_api_key
 from custos.service.jobs import run_pending
-from custos.store import AuditEntry, Job, Request, migrate
 from tests import shop
 from tests.clock import Clock
 

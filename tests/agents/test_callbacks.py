@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from custos.agents import callbacks
+from custos.controlplane import AuditEntry
 from custos.service import decisions
-from custos.store import AuditEntry
 from tests.agents.conftest import AGENT, CallbackServer, Harness
 from tests.agents.test_exercise import ATTORNEY
 from tests.shop import ALICE

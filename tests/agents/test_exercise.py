@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from custos.controlplane import Request
 from custos.service import decisions, verification
 from custos.service.mail import read_outbox
-from custos.store import Request
 from tests.agents.conftest import AGENT, BUSINESS, Harness
 from tests.shop import ALICE
 

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from custos.consent import proof
 from custos.consent.models import ConsentEvent
 from custos.consent.submission import Submission, write_batch
+from custos.controlplane import AuditEntry
 from custos.service import audit
 from custos.service.errors import InvalidRequestError
-from custos.store import AuditEntry
 from tests.consent.conftest import Harness
 
 

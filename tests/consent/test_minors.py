@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from custos.consent.models import ConsentEvent, SubjectAge
-from custos.store import AuditEntry
+from custos.controlplane import AuditEntry
 from tests.consent.conftest import Harness
 
 TEEN = "device-teen-0001"

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from custos.consent import proof
 from custos.consent.models import ConsentEvent
 from custos.consent.proof import consent_history
+from custos.controlplane import AppendOnlyError, AuditEntry
 from custos.service import audit
-from custos.store import AppendOnlyError, AuditEntry
 from tests.consent.conftest import Harness
 
 DEVICE = "device-aaaaaaaa"

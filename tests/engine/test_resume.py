@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from custos.datamap import load_datamap
 from custos.engine import Engine, Journal, Subject
-from custos.stores import SQLStore
+from custos.stores.sql import SQLStore
 from tests import shop
 from tests.conftest import Databases
 from tests.engine.conftest import SECRET

@@ -21,8 +21,7 @@ from custos.datamap import DataMap, parse_datamap
 from custos.engine import Engine, Journal, Subject
 from custos.engine.retention import Holds, Retention
 from custos.errors import DataMapErrors
-from custos.stores import SQLStore
-from custos.stores.sql import normalize_url
+from custos.stores.sql import SQLStore, normalize_url
 from tests.conftest import Databases
 
 SECRET = b"retention-secret"

@@ -20,13 +20,13 @@ with warnings.catch_warnings():
 import sqlalchemy as sa
 
 from custos.config import Settings, get_settings
+from custos.controlplane import migrate
 from custos.datamap import DataMap, load_datamap
 from custos.server import create_app
 from custos.service import Service
 from custos.service.auth import create_api_key
 from custos.service.jobs import run_pending
 from custos.service.mail import read_outbox
-from custos.store import migrate
 from tests import shop
 from tests.clock import Clock
 from tests.conftest import Databases

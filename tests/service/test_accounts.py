@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from custos.controlplane import AuditEntry, Request
 from custos.errors import ConfigError
 from custos.server import create_app
 from custos.service.accounts import load_key
-from custos.store import AuditEntry, Request
 from tests import shop
 from tests.service.conftest import Clock, Harness, Template, start
 from tests.service.test_pages import token_in

@@ -127,7 +127,7 @@ def test_sign_in_backs_off_per_account_across_the_json_and_the_form(harness: Har
 def test_a_public_request_cannot_pass_for_a_registered_agent(harness: Harness) -> None:
     """The public intake took "agent": {"name"} as given: anyone could record a request as
     coming from a registered agent."""
-    from custos.store import Request
+    from custos.controlplane import Request
 
     answer = harness.client.post("/v1/requests", json={
         "type": "access", "email": shop.ALICE, "agent": {"name": "CR_AA_DRP_ID_001", "permission": "signed"}})

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from custos.controlplane import AppendOnlyError, AuditEntry
 from custos.service import audit
-from custos.store import AppendOnlyError, AuditEntry
 from tests import shop
 from tests.service.conftest import Harness
 

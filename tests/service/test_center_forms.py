@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from custos.store import Request
+from custos.controlplane import Request
 from tests import shop
 from tests.service.conftest import Harness, start
 from tests.service.test_lifecycle import WRITE

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from custos.controlplane import AuditEntry, ControlPlane, Identity, Request, VerificationAttempt
 from custos.service import audit, workflow
 from custos.service.errors import InvalidRequestError
-from custos.store import AuditEntry, ControlPlane, Identity, Request, VerificationAttempt
 from tests.conftest import Databases
 from tests.service.conftest import Harness
 

@@ -14,11 +14,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from custos.controlplane import AuditEntry
 from custos.engine.retention import RetentionReport, RuleReport
 from custos.engine.retention_rules import Resolution
 from custos.service import audit, holds, sweeps
 from custos.service.errors import InvalidRequestError, NotFoundError
-from custos.store import AuditEntry
 from tests import shop
 from tests.service.conftest import Harness
 from tests.service.test_lifecycle import ALICE_POINTS, DECLARATION, WRITE

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import yaml
 
 from custos.config import get_settings
+from custos.controlplane import AuditEntry, Request
 from custos.service import Service, holds, sweeps
-from custos.store import AuditEntry, Request
 from tests.clock import Clock
 from tests.engine.test_minors import build, document
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from custos.controlplane import AuditEntry
 from custos.service import workflow
-from custos.store import AuditEntry
 from tests import shop
 from tests.service.conftest import Harness
 

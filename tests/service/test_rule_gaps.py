@@ -6,9 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from custos.consent import current_state, history_for_identities
+from custos.controlplane import AuditEntry, Identity, Package, Request, RequestResult
 from custos.service import audit
 from custos.service.retention import Period, purge
-from custos.store import AuditEntry, Identity, Package, Request, RequestResult
 from tests import shop
 from tests.service.conftest import Harness
 

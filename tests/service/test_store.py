@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from custos.store import Base, migrate
+from custos.controlplane import Base, migrate
 from tests.conftest import Databases
 
-# The control-plane tables defined in custos.store; other packages add their own tables
+# The control-plane tables defined in custos.controlplane; other packages add their own tables
 # through their own migrations on the same chain and check them themselves.
 CONTROL_PLANE = frozenset({
     "requests", "identities", "verification_attempts", "request_results", "packages", "users", "api_keys",

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from custos.store import Job, Request
+from custos.controlplane import Job, Request
 from tests import shop
 from tests.service.conftest import Harness
 from tests.service.test_lifecycle import ALICE_POINTS, DECLARATION, WRITE

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from custos.cli import app
+from custos.controlplane import AuditEntry
 from custos.service.auth import (
     change_password,
     create_user,
@@ -17,7 +18,6 @@ from custos.service.auth import (
     set_active,
 )
 from custos.service.errors import AuthenticationError, InvalidRequestError, NotFoundError
-from custos.store import AuditEntry
 from tests.service.conftest import Harness
 
 PASSWORD = "a long enough password"

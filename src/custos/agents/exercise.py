@@ -31,13 +31,13 @@ from custos.agents.admission import Admitted
 from custos.agents.models import Agent, AgentRequest
 from custos.consent import Choice, Consent, link
 from custos.consent.records import record_in
+from custos.controlplane import Job, Request, RequestResult
 from custos.errors import ProtocolError
 from custos.rules import RequestNotCoveredError, RequestType, RuleSet, VerificationLevel
 from custos.service import audit, workflow
 from custos.service.context import Service
 from custos.service.errors import InvalidRequestError
 from custos.service.verification import POINTS
-from custos.store import Job, Request, RequestResult
 
 DRP_VERSION = "1.0"
 #: versions spoken: 1.0 states that nothing changed since 0.9.4 but the hyphenated action names

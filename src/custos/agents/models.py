@@ -1,7 +1,7 @@
 """The control-plane tables of authorized agents: registry, pairing tokens, seen messages,
 DRP requests and status callbacks.
 
-They live on ``custos.store.Base`` and are created by the ``agents_0001`` migration.
+They live on ``custos.controlplane.Base`` and are created by the ``agents_0001`` migration.
 A DRP request shares its id with the ordinary Custos request it became, and is written in
 the same transaction. Requests refused at intake are ordinary (denied) Custos requests
 too; ``final_status`` is kept for DRP records made before that, which have none.
@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from custos.store import Base, UTCDateTime, new_id
+from custos.controlplane import Base, UTCDateTime, new_id
 
 
 class Agent(Base):

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from custos import plugins
 from custos.cli import notice_commands, retention_commands, service_commands
 from custos.cli.options import (
     EmailOption,
@@ -293,4 +294,18 @@ retention_commands.register(app)
 
 
 def main() -> None:
+    """The ``custos`` command, with the commands plug-ins add (``custos_cli``)."""
+    with_plugins()
     app()
+
+
+_extended = False
+
+
+def with_plugins() -> typer.Typer:
+    """``app`` with every plug-in's commands added, once."""
+    global _extended
+    if not _extended:
+        _extended = True
+        plugins.hook().custos_cli(app=app)
+    return app

@@ -204,8 +204,8 @@ def _plane_records() -> list[Any]:
     import sqlalchemy as sa
 
     from custos.config import get_settings
+    from custos.controlplane import ControlPlane
     from custos.service.metrics import request_records
-    from custos.store import ControlPlane
 
     url = get_settings().database_url
     parsed = sa.engine.make_url(url)

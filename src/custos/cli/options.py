@@ -34,7 +34,7 @@ FromOption = Annotated[Path | None, typer.Option(
 
 #: how the command line names the parameter an error asks for (``CustosError.option``)
 FLAGS = {"identity": "use --email, --phone or --id NAME=VALUE", "map": "or pass --map",
-         "confirm_kept": "--confirm-kept on the command line"}
+         "confirm_kept": "--confirm-kept on the command line", "notice_versions": "custos notice --list shows them"}
 
 
 def user_errors(function: F) -> F:

@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
             uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False,
                         access_log=access_log)
             return
-        from custos.store import ControlPlane
+        from custos.controlplane import ControlPlane
 
         if map_path:
             os.environ["CUSTOS_DATAMAP"] = str(map_path)  # each process builds its settings from the environment
@@ -133,8 +133,8 @@ def register(app: typer.Typer) -> None:
     @user_errors
     def audit_verify() -> None:
         """Recompute the audit log's hash chain; exits 1 if any entry was edited or removed."""
+        from custos.controlplane import ControlPlane
         from custos.service import audit
-        from custos.store import ControlPlane
 
         settings = get_settings()
         url = settings.database_url

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from custos.store import AppendOnlyError, Base, UTCDateTime, new_id
+from custos.controlplane import AppendOnlyError, Base, UTCDateTime, new_id
 
 METHODS = ("banner", "form", "api", "gpc", "dnt", "gpp", "double_opt_in", "unsubscribe", "preference_center")
 AGE_BANDS = ("under_13", "13_15", "16_plus")

@@ -9,9 +9,9 @@ from custos.hooks import hookimpl
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from custos.controlplane import Request
     from custos.engine import Subject
     from custos.service.context import Service
-    from custos.store import Request
 
 
 @hookimpl
@@ -28,7 +28,6 @@ def custos_request_completed(service: Service, request: Request, kind: str, subj
     from custos.consent.requests import CHOICES, record_choice
     from custos.rules import RequestType
 
-    chosen = RequestType(kind)
-    if chosen not in CHOICES:
+    if kind not in CHOICES:
         return None
-    return record_choice(service, request, chosen, subject)
+    return record_choice(service, request, RequestType(kind), subject)

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from custos.consent.context import Consent
 from custos.consent.models import ConsentEvent
 from custos.consent.records import current_state, history, subject_group, subjects_of
+from custos.controlplane import AuditEntry
 from custos.service.context import Service
-from custos.store import AuditEntry
 
 
 def event_view(event: ConsentEvent, chain: Mapping[int, AuditEntry] | None = None) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from typing import Any
 
 from custos.consent.context import Consent, installed
 from custos.consent.records import Choice, link, record
+from custos.controlplane import Request
 from custos.engine import Subject
 from custos.rules import RequestType
 from custos.service.context import Service
-from custos.store import Request
 
 METHOD = "rights_request"
 #: the request types that are a standing choice of the person's

@@ -32,7 +32,7 @@ from custos.engine.work import CollectionWork, kept_fields, plan_work
 from custos.errors import CustosError, DataMapError, DataMapErrors, IdentityError, StoreError
 from custos.matching import LOOSER, stored_problems
 from custos.stores import Assignment, ColumnInfo, LookupPlan, Store, open_store
-from custos.stores.sql import coerce, json_value
+from custos.stores.values import coerce, json_value
 
 
 class AccessResult:

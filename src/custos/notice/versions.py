@@ -117,7 +117,7 @@ class NoticeVersions:
             raise NoticeVersionError(f"name a version by at least {MIN_PREFIX} hex digits, not {name!r}")
         found = [v for v in self.list() if v.version.startswith(name)]
         if not found:
-            raise NoticeVersionError(f"no notice version {name!r} (custos notice --list shows them)")
+            raise NoticeVersionError(f"no notice version {name!r}", option="notice_versions")
         if len(found) > 1:
             names = ", ".join(v.version[:12] for v in found)
             raise NoticeVersionError(f"{name!r} names several versions ({names}); give more digits")

@@ -28,12 +28,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy.orm import Session
 
+from custos.controlplane import Request
 from custos.engine.subject import normalize
 from custos.errors import ConfigError, IdentityError
 from custos.service import audit, workflow
 from custos.service.context import Service
 from custos.service.errors import InvalidRequestError, ServiceError
-from custos.store import Request
 
 LEEWAY = timedelta(seconds=30)
 MIN_HMAC_BYTES = 32

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
-from custos.store import AuditEntry, AuditHead, now
+from custos.controlplane import AuditEntry, AuditHead, now
 
 GENESIS = "0" * 64
 _CHAIN_KEY = "custos.audit.chain"

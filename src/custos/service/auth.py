@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 
+from custos.controlplane import ApiKey, RevokedSession, User
 from custos.service import audit
 from custos.service.context import Service
 from custos.service.errors import (
@@ -30,7 +31,6 @@ from custos.service.errors import (
     RateLimitedError,
 )
 from custos.service.vault import same, sha256_hex
-from custos.store import ApiKey, RevokedSession, User
 
 SCOPES = ("requests:read", "requests:write", "audit:read", "opendsr", "users:write", "agents:write",
           "holds:read", "holds:write", "retention:run")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from custos.config import Settings
+from custos.controlplane import ControlPlane, now
 from custos.datamap import DataMap, load_datamap
 from custos.engine import Engine
 from custos.rules import RequestType, RuleSet, load_rule_sets, request_kind, rule_set
@@ -18,7 +19,6 @@ from custos.service.batching import WriteBehind
 from custos.service.errors import InvalidRequestError
 from custos.service.mail import Mailer
 from custos.service.vault import Vault
-from custos.store import ControlPlane, now
 
 if TYPE_CHECKING:
     from custos.service.workflow import Created, Intake
@@ -43,8 +43,7 @@ class Service:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        if settings.rules_dir:
-            configure_laws(settings.rules_dir)
+        configure_laws(settings.rules_dir or None)  # a company's own law files, read with the built-in ones
         load_rule_sets()  # a company's law file that does not hold stops the service here, naming it
         self.plane = ControlPlane(settings.database_url, audit_key=settings.secret(),
                                   checkpoint=settings.audit_checkpoint)

@@ -11,6 +11,8 @@ from datetime import UTC
 
 from sqlalchemy.orm import Session
 
+from custos import plugins
+from custos.controlplane import Request
 from custos.datamap.models import ErasureException
 from custos.rules import RequestNotCoveredError, RequestType, compute_due_dates, rule_set
 from custos.rules.models import NotCovered
@@ -26,7 +28,6 @@ from custos.service.workflow import (
     start,
     transition,
 )
-from custos.store import Request
 
 DENIABLE = frozenset({"received", "identity_unverified", "verified", "approved", "failed"})
 
@@ -47,6 +48,7 @@ def approve(service: Service, request_id: str, *, actor: str) -> Request:
     from custos.service.workflow import send
 
     send(service, mails)
+    _decided(service, request, actor)
     return request
 
 
@@ -73,7 +75,13 @@ def deny(service: Service, request_id: str, *, actor: str, reason: str, exceptio
     from custos.service.workflow import send
 
     send(service, mails)
+    _decided(service, request, actor)
     return request
+
+
+def _decided(service: Service, request: Request, actor: str) -> None:
+    """Tell the plug-ins of a decision once it is committed (``custos_request_decided``)."""
+    plugins.hook().custos_request_decided(service=service, request=request, status=request.status, actor=actor)
 
 
 def refuse(
@@ -199,6 +207,7 @@ def extend(service: Service, request_id: str, *, actor: str, notice: str) -> Req
     from custos.service.workflow import send
 
     send(service, mails)
+    _decided(service, request, actor)
     return request
 
 
@@ -209,4 +218,5 @@ def cancel(service: Service, request_id: str, *, actor: str) -> Request:
         if request.status not in ("received", "identity_unverified", "verified", "approved"):
             raise ConflictError(f"a request that is {request.status} can no longer be cancelled")
         transition(session, service, request, "cancelled", actor=actor)
+    _decided(service, request, actor)
     return request

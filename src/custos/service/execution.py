@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from custos import plugins
+from custos.controlplane import Hold, Job, RequestResult
 from custos.errors import JobFailure
 from custos.service import audit, packages
 from custos.service.context import Service
@@ -29,7 +30,6 @@ from custos.service.workflow import (
     subject_of,
     transition,
 )
-from custos.store import Hold, Job, RequestResult
 
 
 def execute(service: Service, job: Job) -> None:

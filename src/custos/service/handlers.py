@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custos import plugins
+from custos.controlplane import Hold, Request
 from custos.engine import Subject
 from custos.package import build_package
 from custos.service import holds
 from custos.service.context import Service
-from custos.store import Hold, Request
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from custos.controlplane import Hold, Request, RequestResult
 from custos.engine import Subject
 from custos.engine.retention import Holds
 from custos.errors import IdentityError
@@ -22,7 +23,6 @@ from custos.service import audit
 from custos.service.context import Service
 from custos.service.errors import InvalidRequestError, NotFoundError
 from custos.service.jobs import enqueue
-from custos.store import Hold, Request, RequestResult
 
 SCOPES = ("subject", "collection", "dataset", "system")
 #: the exception an erasure reports when a hold keeps rows (GDPR Art. 17(3)(e), CCPA 1798.105(d)(8))

@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos import plugins
+from custos.controlplane import Job
 from custos.service import audit
 from custos.service.context import Service
 from custos.service.polling import Poller
-from custos.store import Job
 
 log = logging.getLogger("custos.service.jobs")
 

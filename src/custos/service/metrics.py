@@ -6,9 +6,9 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from custos.controlplane import ControlPlane, Request
 from custos.notice.metrics import Metrics, Outcome, RequestRecord, compute_metrics, metric_type
 from custos.service.context import Service
-from custos.store import ControlPlane, Request
 
 
 def outcome_of(request: Request) -> Outcome | None:

@@ -23,10 +23,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from custos.controlplane import Job, Request
 from custos.service.context import Service
 from custos.service.outbound import resolution_refusal
 from custos.service.workflow import load
-from custos.store import Job, Request
 
 API_VERSION = "1.0"
 STATUS = {

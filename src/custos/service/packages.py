@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from custos.controlplane import Package, Request, new_id
 from custos.service import audit
 from custos.service.context import Service
 from custos.service.errors import GoneError, NotFoundError
 from custos.service.vault import same, sha256_hex
-from custos.store import Package, Request, new_id
 
 
 def create(session: Session, service: Service, request: Request, content: bytes) -> tuple[Package, str]:

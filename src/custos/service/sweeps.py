@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from custos.controlplane import Identity, Request, RetentionRun
 from custos.engine.ledger import ReplayReport
 from custos.engine.minors import find_minors
 from custos.engine.replay import replay
@@ -24,7 +25,6 @@ from custos.errors import CustosError
 from custos.service import audit, holds
 from custos.service.context import Service
 from custos.service.workflow import OPEN, Intake, create
-from custos.store import Identity, Request, RetentionRun
 
 
 def plan(service: Service) -> RetentionReport:

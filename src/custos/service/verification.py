@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from custos.controlplane import Identity, Request, VerificationAttempt
 from custos.engine.subject import normalize_phone
 from custos.engine.traversal import Reach
 from custos.errors import IdentityError
@@ -46,7 +47,6 @@ from custos.service.workflow import (
     subject_of,
     transition,
 )
-from custos.store import Identity, Request, VerificationAttempt
 
 CODE_DIGITS = 6
 CODE_LIFETIME = timedelta(minutes=15)

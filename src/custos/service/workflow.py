@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from custos.controlplane import Identity, Request, insert_new_in_bulk, new_id
 from custos.engine import Subject
 from custos.errors import IdentityError
 from custos.rules import (
@@ -34,7 +35,6 @@ from custos.service import audit
 from custos.service.context import Service
 from custos.service.errors import ConflictError, InvalidRequestError, NotFoundError, ServiceError
 from custos.service.vault import random_token, same, sha256_hex
-from custos.store import Identity, Request, insert_new_in_bulk, new_id
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"identity_unverified", "verified", "denied", "cancelled"}),

@@ -1,6 +1,7 @@
 """Store adapters behind one interface; a new kind of store is a plug-in, not an engine edit.
 
-An adapter is found by its URL's scheme among the factories the plug-ins give through the
+The package holds the protocol (``base``, ``due``, ``values``) and the registry; the engine
+imports nothing else of it. An adapter is found by its URL's scheme among the factories the plug-ins give through the
 ``custos_store_factories`` hook (the built-in SQL adapter and the in-memory reference store
 among them) and those a package names under the ``custos.stores`` entry-point group.
 ``custos.stores.testing`` is the conformance suite a new adapter runs.
@@ -8,6 +9,7 @@ among them) and those a package names under the ``custos.stores`` entry-point gr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
@@ -22,10 +24,14 @@ from custos.stores.base import (
     Store,
     StoreTransaction,
 )
-from custos.stores.sql import SQLStore, safe_url
 
 StoreFactory = Callable[[str, str], Store]
 
+
+
+def hide_password(url: str) -> str:
+    """``scheme://user:***@host/...``: a URL fit for a message, whatever its scheme."""
+    return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
 
 
 def factories() -> dict[str, StoreFactory]:
@@ -43,7 +49,7 @@ def open_store(system: str, url: str) -> Store:
     factory = known.get(scheme)
     if factory is None:
         raise StoreError(
-            f"no store adapter for URL scheme {scheme!r} (url {safe_url(url)}); "
+            f"no store adapter for URL scheme {scheme!r} (url {hide_password(url)}); "
             f"installed: {', '.join(sorted(known))}",
             system=system,
         )
@@ -55,7 +61,6 @@ __all__ = [
     "ColumnInfo",
     "ColumnKind",
     "LookupPlan",
-    "SQLStore",
     "Selector",
     "Store",
     "StoreFactory",

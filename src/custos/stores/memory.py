@@ -19,6 +19,7 @@ from typing import Any
 
 from custos.errors import StoreError
 from custos.stores.base import Assignment, ColumnInfo, ColumnKind, Selector
+from custos.stores.values import coerce
 
 SCHEME = "memory"
 
@@ -121,11 +122,16 @@ class _Transaction:
             raise StoreError(f"collection {name!r} has no field {unknown[0]!r}", system=self.store.system)
         if selector.empty:
             return collection, []
+        kinds = collection.columns
         if selector.key_columns:
-            wanted = selector.keys
+            wanted = {tuple(coerce(kinds[c], v) for c, v in zip(selector.key_columns, key, strict=True))
+                      for key in selector.keys}
             return collection, [i for i, row in enumerate(collection.rows)
                                 if tuple(row.get(c) for c in selector.key_columns) in wanted]
-        return collection, [i for i, row in enumerate(collection.rows) if selector.selects(row)]
+        converted = Selector(any_of={name: frozenset(coerce(kinds[name], v) for v in values) - {None}
+                                     if name not in selector.match else values
+                                     for name, values in selector.any_of.items()}, match=selector.match)
+        return collection, [i for i, row in enumerate(collection.rows) if converted.selects(row)]
 
     def fetch(self, collection: str, selector: Selector, fields: Sequence[str]) -> list[dict[str, Any]]:
         held, indexes = self._selected(collection, selector)

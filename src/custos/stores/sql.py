@@ -8,10 +8,7 @@ costs one statement per batch of keys, never one per row.
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import decimal
 import re
-import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +25,7 @@ from custos.errors import StoreError
 from custos.matching import REMOVABLE, MatchRule
 from custos.stores.base import Assignment, ColumnInfo, ColumnKind, LookupPlan, Selector
 from custos.stores.sql_due import DueQueries
+from custos.stores.values import coerce
 
 DEFAULT_BATCH = 500
 
@@ -77,37 +75,6 @@ def column_kind(type_: sa.types.TypeEngine[Any]) -> ColumnKind:
     if "INT" in name:
         return ColumnKind.INTEGER
     return ColumnKind.OTHER
-
-
-def coerce(kind: ColumnKind, value: Any) -> Any:
-    """Convert a key found in one store to the type of the column it is matched against.
-
-    Returns ``None`` when the value cannot possibly match (an email against an integer key).
-    """
-    if value is None:
-        return None
-    if (kind is ColumnKind.INTEGER and type(value) is int) or (kind is ColumnKind.STRING and type(value) is str):
-        return value
-    try:
-        if kind is ColumnKind.STRING:
-            return value if isinstance(value, str) else str(value)
-        if kind is ColumnKind.INTEGER:
-            if isinstance(value, bool):
-                return int(value)
-            if isinstance(value, int):
-                return value
-            if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,19}", value.strip()):
-                return int(value)
-            if isinstance(value, decimal.Decimal) and value == value.to_integral_value():
-                return int(value)
-            return None
-        if kind is ColumnKind.UUID:
-            return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-        if kind is ColumnKind.DECIMAL:
-            return decimal.Decimal(str(value))
-    except (ValueError, decimal.InvalidOperation):
-        return None
-    return value
 
 
 class SQLStore(DueQueries):
@@ -740,18 +707,3 @@ class SQLTransaction:
         deleted: int = self._guard(
             f"deleting from {collection}", lambda: self.store._delete(self.conn, collection, selector))
         return deleted
-
-
-def json_value(value: Any) -> Any:
-    """A value as a JSON type: dates and datetimes as ISO-8601 text, decimals as numbers."""
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        import base64
-
-        return base64.b64encode(bytes(value)).decode()
-    return value

@@ -106,9 +106,14 @@ class StoreConformance:
         rows = store.fetch("people", Selector.by_values({"phone": wanted}, {"phone": rule}), ["id"])
         assert _ids(rows) == [1, 2, 4, 5]
 
-    def test_exact_comparison_is_exact(self, store: Store) -> None:
-        rows = store.fetch("people", Selector.by_values({"email": {"mateo.185@example.com"}}), ["id"])
-        assert rows == []
+    def test_the_exact_rule_is_exact_whatever_the_column_compares(self, store: Store) -> None:
+        # identity values always come with their rule; a selector without one (keys and the
+        # references between collections) compares as the store itself compares values
+        exact = {"email": BUILTIN["exact"]}
+        assert store.fetch("people", Selector.by_values({"email": {"mateo.185@example.com"}}, exact), ["id"]) == []
+        assert store.fetch("people", Selector.by_values({"email": {"  ana@example.com"}}, exact), ["id"]) == []
+        rows = store.fetch("people", Selector.by_values({"email": {"mateo.185@Example.COM"}}, exact), ["id"])
+        assert _ids(rows) == [1]
 
     def test_quotes_and_wildcards_match_only_themselves(self, store: Store) -> None:
         rows = store.fetch("people", Selector.by_values({"email": {"o'brien%_@example.com"}}), ["id"])
@@ -119,6 +124,12 @@ class StoreConformance:
         rows = store.fetch("people", Selector.by_values({"email": {"zoë@example.com"}, "name": {"Seán"}}), ["id"])
         assert _ids(rows) == [4, 5]
         assert store.fetch("people", Selector.by_values({"email": set(), "name": set()}), ["id"]) == []
+
+    def test_values_are_compared_as_the_columns_type(self, store: Store) -> None:
+        # a key found in one store as text matches an integer key in another, and back
+        rows = store.fetch("people", Selector.by_values({"id": {"1", "5", "not a number"}}), ["id"])
+        assert _ids(rows) == [1, 5]
+        assert _ids(store.fetch("people", Selector.by_keys(["id"], [("4",)]), ["id"])) == [4]
 
     def test_a_table_without_a_key_returns_each_duplicate(self, store: Store) -> None:
         rows = store.fetch("visits", Selector.by_values({"person_id": {1}}), ["person_id", "page"])

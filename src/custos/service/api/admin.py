@@ -9,6 +9,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Response
 
+from custos.controlplane import AuditEntry, Request, RequestResult
 from custos.service import audit, decisions, jobs, workflow
 from custos.service.api.deps import ReadAudit, ReadRequests, ServiceDep, WriteRequests
 from custos.service.api.schemas import (
@@ -25,7 +26,6 @@ from custos.service.api.schemas import (
 from custos.service.auth import SESSION_COOKIE, end_session
 from custos.service.context import Service
 from custos.service.errors import ServiceError
-from custos.store import AuditEntry, Request, RequestResult
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 404, 409, 422)}

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from custos.controlplane import Request as StoredRequest
 from custos.service import decisions, workflow
 from custos.service.api.deps import OpenDsrCaller, ServiceDep
 from custos.service.api.schemas import ErrorBody, OpenDsrCreate
@@ -28,7 +29,6 @@ from custos.service.opendsr import (
     status_body,
 )
 from custos.service.outbound import url_refusal
-from custos.store import Request as StoredRequest
 
 router = APIRouter(prefix="/v1", tags=["opendsr"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)}

@@ -11,6 +11,7 @@ from fastapi import Request as HttpRequest
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from custos.controlplane import Request
 from custos.service import accounts, packages, verification, workflow
 from custos.service.api.deps import ServiceDep
 from custos.service.api.schemas import (
@@ -25,7 +26,6 @@ from custos.service.api.schemas import (
 from custos.service.context import Service
 from custos.service.errors import NotFoundError
 from custos.service.vault import same, sha256_hex
-from custos.store import Request
 
 router = APIRouter(prefix="/v1", tags=["public"])
 ERRORS: dict[int | str, dict[str, object]] = {

@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from custos.controlplane import RetentionRun
 from custos.service import holds, sweeps
 from custos.service.api.deps import ServiceDep, require
 from custos.service.api.schemas import MAX_ID, ErrorBody
 from custos.service.auth import Principal
-from custos.store import RetentionRun
 
 router = APIRouter(prefix="/v1/admin", tags=["retention"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 404, 422)}

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import selectinload
 
+from custos.controlplane import Request as StoredRequest
 from custos.rules import RequestType, request_types, rule_set
 from custos.service import accounts, verification, workflow
 from custos.service.api.deps import ServiceDep
@@ -18,7 +19,6 @@ from custos.service.errors import NotFoundError, ServiceError
 from custos.service.packages import latest_link
 from custos.service.pages.rendering import check_form_token, render
 from custos.service.vault import same, sha256_hex
-from custos.store import Request as StoredRequest
 
 router = APIRouter(prefix="/privacy-center", include_in_schema=False)
 FormText = Annotated[str, Form(max_length=2000)]

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from custos.controlplane import Request as StoredRequest
+from custos.controlplane import RequestResult
 from custos.rules import request_types
 from custos.service import audit, decisions, jobs, workflow
 from custos.service.api.deps import ServiceDep
@@ -33,8 +35,6 @@ from custos.service.errors import (
 from custos.service.pages.rendering import check_form_token, render
 from custos.service.security import secure_cookies
 from custos.service.vault import same
-from custos.store import Request as StoredRequest
-from custos.store import RequestResult
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 Text = Annotated[str, Form(max_length=2000)]
