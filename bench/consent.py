@@ -63,7 +63,7 @@ import sys, uvicorn
 from custos.config import get_settings
 from custos.consent import ConsentSettings, install
 from custos.server import create_app
-from custos.service.app import freeze_startup_objects
+from custos.server import freeze_startup_objects
 folder, port = sys.argv[1], int(sys.argv[2])
 settings = get_settings(database_url=f"sqlite:///{folder}/custos.db", datamap=f"{folder}/map.yaml",
                         state_dir=f"{folder}/state", outbox_dir=f"{folder}/outbox", secret_key="b" * 40,

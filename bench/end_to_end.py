@@ -30,11 +30,13 @@ from custos.config import get_settings
 from custos.controlplane import Request
 from custos.demo import demo_map_text
 from custos.engine import Subject
-from custos.server import create_app, verification, workflow
-from custos.service.api.public import receipt
-from custos.service.jobs import run_pending
+from custos.server import create_app
+from custos.service.http.api.public import receipt
 from custos.service.mail import read_outbox
 from custos.service.packages import latest_link
+from custos.service.requests import verification
+from custos.service.requests.intake import Intake
+from custos.service.work.jobs import run_pending
 from custos.stores.sql import normalize_url
 from engine import DATA, live_subjects, prepare
 
@@ -87,7 +89,7 @@ def main() -> None:
         engine_only: list[float] = []
         try:
             for index, email in enumerate(subjects):
-                made = receipt(service, workflow.Intake(type="access", identities={"email": email},
+                made = receipt(service, Intake(type="access", identities={"email": email},
                                                         jurisdiction="ccpa", source="api"))
                 code = code_for(outbox, email)
                 points = details(url, email)

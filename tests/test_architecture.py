@@ -4,7 +4,7 @@ service reaches up into it.
 The graph is read from the source with ``ast``: every ``import`` and ``from … import``,
 at module level or inside a function (so an import moved into a function cannot hide a
 cycle). Imports under ``if TYPE_CHECKING:`` are left out: they never run. A top-level
-package is the first name under ``custos`` (``custos.service.jobs`` is ``service``; a
+package is the first name under ``custos`` (``custos.service.work.jobs`` is ``service``; a
 module such as ``custos/plugins.py`` is its own).
 """
 

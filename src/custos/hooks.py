@@ -27,8 +27,8 @@ if TYPE_CHECKING:  # types only: this module sits below every layer that impleme
     from custos.controlplane import Job, Request
     from custos.engine import Subject
     from custos.rules.request_types import RequestTypeSpec
-    from custos.service.context import Service
-    from custos.service.handlers import RequestHandler
+    from custos.service.core import Service
+    from custos.service.requests.handlers import RequestHandler
     from custos.stores import StoreFactory
 
 PROJECT = "custos"
@@ -72,7 +72,7 @@ def custos_request_handlers() -> dict[str, RequestHandler]:  # type: ignore[empt
 @hookspec
 def custos_install(app: FastAPI, service: Service) -> None:
     """Add routes, mounts and app state to the service's app; background threads bound to the
-    app are registered with ``custos.service.app.on_startup`` / ``on_shutdown``."""
+    app are registered with ``custos.service.http.app.on_startup`` / ``on_shutdown``."""
 
 
 @hookspec

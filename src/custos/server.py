@@ -1,7 +1,7 @@
 """The composition root: the rights-request service and every plug-in, as one app.
 
 ``create_app(settings)`` builds the ``Service`` (settings, control plane, mail, engine),
-the service's own app (``custos.service.app.build_app``), and lets each plug-in add its
+the service's own app (``custos.service.http.app.build_app``), and lets each plug-in add its
 part through the ``custos_install`` hook: consent and preferences, the Data Rights Protocol,
 and whatever packages register under the ``custos`` entry-point group. Nothing below this
 module imports it; it is the one place where the parts meet.
@@ -17,8 +17,8 @@ from custos import plugins
 from custos.config import Settings, get_settings
 from custos.controlplane import now
 from custos.datamap import DataMap
-from custos.service.app import build_app
-from custos.service.context import Clock, Service
+from custos.service.core import Clock, Service
+from custos.service.http.app import build_app
 
 
 def create_app(
@@ -47,7 +47,7 @@ def create_app(
     service = Service(settings, clock=clock, datamap=datamap, migrate=migrate)
     runs = run_jobs if run_jobs is not None else not settings.broker_url
     if settings.broker_url:
-        from custos.service.celery_jobs import attach, make_celery
+        from custos.service.work.celery_app import attach, make_celery
 
         attach(service, make_celery(settings))
     app = build_app(service, run_jobs=runs, pages=pages)

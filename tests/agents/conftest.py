@@ -32,7 +32,7 @@ from custos.datamap import DataMap, load_datamap
 from custos.server import create_app
 from custos.service import Service
 from custos.service.auth import create_api_key
-from custos.service.jobs import run_pending
+from custos.service.work.jobs import run_pending
 from tests import shop
 from tests.clock import Clock
 

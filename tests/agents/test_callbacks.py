@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from custos.agents import callbacks
 from custos.controlplane import AuditEntry
-from custos.service import decisions
+from custos.service.requests import decisions
 from tests.agents.conftest import AGENT, CallbackServer, Harness
 from tests.agents.test_exercise import ATTORNEY
 from tests.shop import ALICE

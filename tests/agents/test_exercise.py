@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from custos.controlplane import Request
-from custos.service import decisions, verification
 from custos.service.mail import read_outbox
+from custos.service.requests import decisions, verification
 from tests.agents.conftest import AGENT, BUSINESS, Harness
 from tests.shop import ALICE
 

@@ -15,8 +15,8 @@ from custos.agents import exercise
 from custos.agents.models import AgentRequest
 from custos.consent import Consent, history_for_identities
 from custos.controlplane import AuditEntry, Job, Request
-from custos.service import decisions
 from custos.service.auth import ROLES
+from custos.service.requests import decisions
 from tests.agents.conftest import AGENT, Harness
 from tests.agents.test_exercise import ATTORNEY, VERIFIED, custos_request
 from tests.shop import ALICE

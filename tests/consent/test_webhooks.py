@@ -185,7 +185,7 @@ def test_live_receiver_that_is_gone_fails_the_attempt(harness: Harness) -> None:
 def test_two_pollers_deliver_each_event_once(harness: Harness, receiver: tuple[str, type[_Receiver]]) -> None:
     """Two server processes poll the same store: each delivery is claimed by one of them."""
     from custos.consent.context import Consent
-    from custos.service.context import Service
+    from custos.service.core import Service
 
     url, handler = receiver
     admin = harness.key("users:write", "audit:read", "requests:write")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from custos.hooks import hookimpl
 from custos.rules import RequestTypeSpec
-from custos.service.handlers import Outcome, RequestHandler, Run
+from custos.service.requests.handlers import Outcome, RequestHandler, Run
 
 SPEC = RequestTypeSpec("opt_out_profiling", "opt-out of profiling", changes_data=True)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from custos.service import celery_jobs
+from custos.service.work import celery_app as celery_jobs
 from tests import shop
 from tests.service.conftest import Harness
 

@@ -62,10 +62,10 @@ def served(tmp_path: Path) -> Iterator[str]:
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'custos.db'}")
     app = create_app(settings, run_jobs=False)
     create_user(app.state.service, "op@test.example", PASSWORD, "operator")
-    from custos.service import workflow
+    from custos.service.requests.intake import Intake, create
 
     for i in range(3):
-        workflow.create(app.state.service, workflow.Intake(type="erasure", identities={"email": f"p{i}@example.com"}))
+        create(app.state.service, Intake(type="erasure", identities={"email": f"p{i}@example.com"}))
     with Served(app) as server:
         yield server.url
 

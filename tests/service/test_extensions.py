@@ -20,7 +20,7 @@ from custos.notice.labels import labels
 from custos.notice.rights import rights_catalogue
 from custos.rules import RuleSetError
 from custos.service import Service
-from custos.service.pages.center import choices
+from custos.service.http.pages.center import choices
 from tests import shop
 from tests.service import profiling_type
 from tests.service.conftest import Harness, make_settings, start

@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from custos.controlplane import AuditEntry, ControlPlane, Identity, Request, VerificationAttempt
-from custos.service import audit, workflow
+from custos.service import audit
 from custos.service.errors import InvalidRequestError
+from custos.service.requests.intake import Intake, create_many
 from tests.conftest import Databases
 from tests.service.conftest import Harness
 
@@ -49,10 +50,10 @@ def test_concurrent_requests_are_all_recorded_in_fewer_transactions(harness: Har
 
 
 def test_a_bad_request_in_a_batch_fails_alone(harness: Harness) -> None:
-    good = workflow.Intake(type="access", identities={"email": "good-one@example.com"})
-    unknown_law = workflow.Intake(type="access", identities={"email": "law@example.com"}, jurisdiction="atlantis")
-    no_email = workflow.Intake(type="erasure", identities={"phone": "+14155550123"})
-    results = workflow.create_many(harness.service, [unknown_law, good, no_email])
+    good = Intake(type="access", identities={"email": "good-one@example.com"})
+    unknown_law = Intake(type="access", identities={"email": "law@example.com"}, jurisdiction="atlantis")
+    no_email = Intake(type="erasure", identities={"phone": "+14155550123"})
+    results = create_many(harness.service, [unknown_law, good, no_email])
     assert isinstance(results[0], InvalidRequestError) and "atlantis" in str(results[0])
     assert isinstance(results[2], InvalidRequestError) and "email" in str(results[2])
     created = results[1]

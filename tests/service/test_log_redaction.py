@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from custos.service.security import RedactSecrets
+from custos.service.http.security import RedactSecrets
 
 SECRET = "s3cr3t-Zx9_abcdefghijklmnop"
 

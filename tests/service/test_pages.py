@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 from custos.service.auth import create_user
-from custos.service.pages.rendering import CSRF_COOKIE
+from custos.service.http.pages.rendering import CSRF_COOKIE
 from tests import shop
 from tests.service.conftest import Harness, Template, start
 
@@ -105,7 +105,7 @@ def test_auditor_console_is_read_only(harness: Harness) -> None:
 
 
 def test_every_console_page_sends_anonymous_callers_to_sign_in(harness: Harness) -> None:
-    from custos.service.pages.console import router
+    from custos.service.http.pages.console import router
 
     checked = 0
     for route in router.routes:

@@ -26,7 +26,7 @@ def _worker_that_hangs(settings: dict[str, Any], ready: str) -> None:
     from custos.config import get_settings
     from custos.hooks import hookimpl
     from custos.server import create_app
-    from custos.service.jobs import run_pending
+    from custos.service.work.jobs import run_pending
 
     def hang(service: Any, job: Any) -> None:
         Path(ready).write_text(str(job.id))

@@ -3,7 +3,7 @@ Infrastructure Provider.
 
 ``install(app)`` adds the DRP endpoints (``agents_router``), the admin endpoints for the
 trusted agents and the agents of ``CUSTOS_AGENTS_FILE`` to an app made by
-``custos.service.app.build_app``. The plug-in (``custos.agents.plugin``) calls it when
+``custos.service.http.app.build_app``. The plug-in (``custos.agents.plugin``) calls it when
 ``custos.server.create_app`` builds the app, and runs the status-callback sweep as a task
 wherever jobs run.
 """
@@ -17,7 +17,7 @@ from custos.agents.admin import router as agents_admin_router
 from custos.agents.console import router as console_router
 from custos.agents.router import AgentsState
 from custos.agents.router import router as agents_router
-from custos.service.context import Service
+from custos.service.core import Service
 
 __all__ = ["agents_admin_router", "agents_router", "install"]
 

@@ -13,9 +13,9 @@ from pydantic import BaseModel
 
 from custos.agents import callbacks, registry
 from custos.agents.models import Agent
-from custos.service.api.deps import ReadRequests, ServiceDep, require
 from custos.service.auth import Principal
 from custos.service.errors import InvalidRequestError, NotFoundError
+from custos.service.http.api.deps import ReadRequests, ServiceDep, require
 
 router = APIRouter(prefix="/v1/admin/agents", tags=["admin: authorized agents"])
 ManageAgents = Annotated[Principal, Depends(require("agents:write"))]

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from custos.agents.models import Agent, SeenMessage
 from custos.agents.signing import SignatureError, digest, open_message, verify_key
 from custos.errors import ProtocolError
-from custos.service.context import Service
+from custos.service.core import Service
 
 # The spec recommends windows of at most 10 minutes; the reference agent uses 15.
 MAX_WINDOW = timedelta(minutes=15)

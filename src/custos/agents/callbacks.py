@@ -26,9 +26,9 @@ import sqlalchemy as sa
 from custos.agents.models import Agent, AgentRequest, CallbackDelivery
 from custos.agents.status import FINAL, status_of
 from custos.service import audit
-from custos.service.context import Service
-from custos.service.leases import claim_due
+from custos.service.core import Service
 from custos.service.outbound import literal_address, resolution_refusal, url_refusal
+from custos.service.work.leases import claim_due
 
 log = logging.getLogger("custos.agents.callbacks")
 

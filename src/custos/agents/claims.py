@@ -22,7 +22,7 @@ from typing import Any
 
 from custos.engine import Subject
 from custos.errors import IdentityError, ProtocolError
-from custos.service.context import Service
+from custos.service.core import Service
 
 _SPACES = re.compile(r"\s+")
 ADDRESS_PARTS = ("street_address", "locality", "region", "postal_code", "country")

@@ -11,11 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from custos.agents import callbacks, registry
-from custos.service.api.deps import ServiceDep
 from custos.service.auth import Principal
-from custos.service.context import Service
-from custos.service.pages.console import form_token, form_writer, signed_in, to_login
-from custos.service.pages.rendering import render
+from custos.service.core import Service
+from custos.service.http.api.deps import ServiceDep
+from custos.service.http.pages.console import form_token, form_writer, signed_in, to_login
+from custos.service.http.pages.rendering import render
 
 router = APIRouter(prefix="/admin/agents", include_in_schema=False)
 Text = Annotated[str, Form(max_length=2000)]

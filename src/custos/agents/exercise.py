@@ -34,10 +34,13 @@ from custos.consent.records import record_in
 from custos.controlplane import Job, Request, RequestResult
 from custos.errors import ProtocolError
 from custos.rules import RequestNotCoveredError, RequestType, RuleSet, VerificationLevel
-from custos.service import audit, workflow
-from custos.service.context import Service
+from custos.service import audit
+from custos.service.core import Service
 from custos.service.errors import InvalidRequestError
-from custos.service.verification import POINTS
+from custos.service.requests.intake import Intake, create, refuse_at_intake, required_level
+from custos.service.requests.lifecycle import transition
+from custos.service.requests.records import send
+from custos.service.requests.verification import POINTS
 
 DRP_VERSION = "1.0"
 #: versions spoken: 1.0 states that nothing changed since 0.9.4 but the hyphenated action names
@@ -134,7 +137,7 @@ def submit(service: Service, admitted: Admitted, exercise: Exercise) -> AgentReq
         regime=exercise.regime, status_callback=exercise.status_callback)
     permission = json.dumps({"agent": agent.id, "message_sha256": admitted.digest,
                              "power_of_attorney": exercise.claims.power_of_attorney})
-    intake = workflow.Intake(
+    intake = Intake(
         type=kind, identities=exercise.claims.identities(), jurisdiction=jurisdiction or exercise.regime,
         source="agent", agent_id=agent.id, agent_permission=permission)
     rules = service.rule_set(jurisdiction) if jurisdiction is not None else None
@@ -148,12 +151,12 @@ def submit(service: Service, admitted: Admitted, exercise: Exercise) -> AgentReq
             write_record(session, record, request, verified_by_agent=verified_by_agent)
 
         try:
-            _, mails = workflow.refuse_at_intake(service, intake, code=code, reason=reason, also=refused)
+            _, mails = refuse_at_intake(service, intake, code=code, reason=reason, also=refused)
         except InvalidRequestError as exc:
             raise ExerciseError(exc.message) from None
-        workflow.send(service, mails)
+        send(service, mails)
         return record
-    level = workflow.required_level(service, rules, RequestType(kind))
+    level = required_level(service, rules, RequestType(kind))
     verified = level is VerificationLevel.NONE or (
         agent.trust_claims and _claims_suffice(service, exercise.claims, level))
     if not verified and not exercise.claims.email:
@@ -170,12 +173,12 @@ def submit(service: Service, admitted: Admitted, exercise: Exercise) -> AgentReq
             _record_opt_in(session, service, consent, version, request, admitted)
 
     try:
-        request, _token, mails = workflow.create(service, intake, also=created)
+        request, _token, mails = create(service, intake, also=created)
     except InvalidRequestError as exc:
         raise ExerciseError(exc.message) from None
     if consent is not None and request.status == "completed":
         link(consent, _consent_subject(request), exercise.claims.identities(), actor=f"agent:{agent.id}")
-    workflow.send(service, mails)
+    send(service, mails)
     return record
 
 
@@ -223,7 +226,7 @@ def _record_opt_in(
     # The choice is recorded here, so the queued engine run has nothing left to do.
     session.execute(sa.update(Job).where(Job.request_id == request.id, Job.kind == "execute",
                                          Job.status == "queued").values(status="done", updated_at=moment))
-    workflow.transition(session, service, request, "completed", actor=actor, rows=0)
+    transition(session, service, request, "completed", actor=actor, rows=0)
 
 
 def _jurisdiction(service: Service, regime: str | None) -> str | None:

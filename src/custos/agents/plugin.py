@@ -9,7 +9,7 @@ from custos.hooks import Task, hookimpl
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from custos.service.context import Service
+    from custos.service.core import Service
 
 
 @hookimpl

@@ -25,7 +25,7 @@ from custos.agents.models import Agent, AgentToken
 from custos.agents.signing import verify_key
 from custos.errors import ConfigError
 from custos.service import audit
-from custos.service.context import Service
+from custos.service.core import Service
 from custos.service.vault import random_token, sha256_hex
 
 AGENT_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")

@@ -23,9 +23,10 @@ from custos.agents.admission import Admitted, AgentRateLimiter, Refused, admit, 
 from custos.agents.models import Agent, AgentRequest
 from custos.agents.signing import MAX_MESSAGE_BYTES, MalformedMessageError
 from custos.agents.status import status_of
-from custos.service import audit, decisions
-from custos.service.context import Service
+from custos.service import audit
+from custos.service.core import Service
 from custos.service.errors import ConflictError
+from custos.service.requests import decisions
 
 router = APIRouter(tags=["authorized agents (DRP)"])
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from custos.agents.models import AgentRequest
 from custos.controlplane import AuditEntry, Request, RequestResult
-from custos.service.context import Service
+from custos.service.core import Service
 
 STATES = ("open", "in_progress", "fulfilled", "revoked", "denied", "expired")
 REASONS = ("need_user_verification", "suspected_fraud", "insuf_verification", "no_match", "claim_not_covered",

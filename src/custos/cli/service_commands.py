@@ -97,13 +97,13 @@ def register(app: typer.Typer) -> None:
         else a polling loop."""
         from custos import plugins
         from custos.service import Service, sweeps
-        from custos.service.jobs import run_pending
+        from custos.service.work.jobs import run_pending
 
         settings = _settings(map_path)
         if map_path:
             os.environ["CUSTOS_DATAMAP"] = str(map_path)  # a Celery worker builds its settings from the environment
         if settings.broker_url and not once:
-            from custos.service.celery_jobs import run_worker
+            from custos.service.work.celery_app import run_worker
 
             run_worker(settings, concurrency=concurrency, beat=beat)
             return

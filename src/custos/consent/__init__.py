@@ -24,7 +24,7 @@ from custos.consent.proof import consent_history, export, history_for_identities
 from custos.consent.records import Choice, current_state, link, record
 from custos.consent.settings import ConsentSettings
 from custos.consent.webhooks import Dispatcher
-from custos.service.app import on_shutdown, on_startup
+from custos.service.http.app import on_shutdown, on_startup
 
 STATIC = Path(__file__).parent / "static"
 STATIC_PATH = "/consent/static"
@@ -37,7 +37,7 @@ consent_router.include_router(_email_pages)
 
 
 def install(app: FastAPI, *, settings: ConsentSettings | None = None) -> None:
-    """Add consent to the service's ``app`` (built by ``custos.service.app.build_app``)."""
+    """Add consent to the service's ``app`` (built by ``custos.service.http.app.build_app``)."""
     consent = attach(app, settings)
     app.include_router(consent_router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="consent-static")

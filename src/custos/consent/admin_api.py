@@ -16,10 +16,10 @@ from custos.consent import proof, webhooks
 from custos.consent.api import ConsentDep
 from custos.consent.models import WebhookDelivery, WebhookEndpoint
 from custos.consent.schemas import SUBJECT_PATTERN, DeliveryPublic, WebhookCreate, WebhookPublic
-from custos.service.api.deps import ReadAudit, WriteRequests, require
-from custos.service.api.schemas import MAX_ID, ErrorBody
 from custos.service.auth import Principal
 from custos.service.errors import InvalidRequestError, NotFoundError
+from custos.service.http.api.deps import ReadAudit, WriteRequests, require
+from custos.service.http.api.schemas import MAX_ID, ErrorBody
 
 router = APIRouter(prefix="/v1/admin/consent", tags=["consent admin"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 404, 422)}

@@ -28,8 +28,8 @@ from custos.consent.schemas import (
 from custos.consent.signals import gpc_resource, opt_out_signal
 from custos.consent.submission import Outcome, Submission
 from custos.consent.texts import texts_for
-from custos.service.api.deps import WriteRequests
-from custos.service.api.schemas import ErrorBody
+from custos.service.http.api.deps import WriteRequests
+from custos.service.http.api.schemas import ErrorBody
 
 ConsentDep = Annotated[Consent, Depends(get_consent)]
 router = APIRouter(tags=["consent"])

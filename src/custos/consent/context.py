@@ -15,11 +15,11 @@ from custos.consent.purposes import ConsentPurpose, consent_purposes
 from custos.consent.settings import ConsentSettings
 from custos.consent.texts import load_texts
 from custos.errors import CustosError
-from custos.service.context import Service
+from custos.service.core import Service
 
 if TYPE_CHECKING:
     from custos.consent.submission import Recorder
-    from custos.service.security import RateLimiter
+    from custos.service.http.security import RateLimiter
 
 _NOTICE_TTL = 300.0
 

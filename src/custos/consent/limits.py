@@ -13,7 +13,7 @@ from fastapi import Request
 
 from custos.consent.context import Consent
 from custos.service.errors import RateLimitedError
-from custos.service.security import RateLimiter
+from custos.service.http.security import RateLimiter
 
 
 def limiter(consent: Consent) -> RateLimiter:

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos.consent.models import SubjectAge
-from custos.service.context import Service
+from custos.service.core import Service
 from custos.service.errors import GoneError, InvalidRequestError
 
 CONFIRMATION_MINUTES = 30

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
     from custos.controlplane import Request
     from custos.engine import Subject
-    from custos.service.context import Service
+    from custos.service.core import Service
 
 
 @hookimpl

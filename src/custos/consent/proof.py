@@ -17,7 +17,7 @@ from custos.consent.context import Consent
 from custos.consent.models import ConsentEvent
 from custos.consent.records import current_state, history, subject_group, subjects_of
 from custos.controlplane import AuditEntry
-from custos.service.context import Service
+from custos.service.core import Service
 
 
 def event_view(event: ConsentEvent, chain: Mapping[int, AuditEntry] | None = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from custos.consent.records import Choice, link, record
 from custos.controlplane import Request
 from custos.engine import Subject
 from custos.rules import RequestType
-from custos.service.context import Service
+from custos.service.core import Service
 
 METHOD = "rights_request"
 #: the request types that are a standing choice of the person's

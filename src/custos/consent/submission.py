@@ -24,8 +24,8 @@ from custos.consent.context import Consent
 from custos.consent.models import AGE_BANDS, SubjectAge
 from custos.consent.records import Choice, PurposeState, current_states, insert_many, subject_groups
 from custos.service import audit
-from custos.service.batching import WriteBehind
 from custos.service.errors import InvalidRequestError, ServiceError
+from custos.service.work.batching import WriteBehind
 
 
 @dataclass

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from custos.consent.models import WebhookDelivery, WebhookEndpoint
 from custos.service import audit
 from custos.service.errors import InvalidRequestError
-from custos.service.leases import claim_due
 from custos.service.outbound import resolution_refusal, url_refusal
+from custos.service.work.leases import claim_due
 
 if TYPE_CHECKING:
     from custos.consent.context import Consent

@@ -4,6 +4,6 @@
 context every handler and job receives.
 """
 
-from custos.service.context import Service
+from custos.service.core import Service
 
 __all__ = ["Service"]

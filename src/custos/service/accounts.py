@@ -31,9 +31,12 @@ from sqlalchemy.orm import Session
 from custos.controlplane import Request
 from custos.engine.subject import normalize
 from custos.errors import ConfigError, IdentityError
-from custos.service import audit, workflow
-from custos.service.context import Service
+from custos.service import audit
+from custos.service.core import Service
 from custos.service.errors import InvalidRequestError, ServiceError
+from custos.service.requests.intake import Intake, create
+from custos.service.requests.lifecycle import ACCOUNT_VERIFIED
+from custos.service.requests.records import send
 
 LEEWAY = timedelta(seconds=30)
 MIN_HMAC_BYTES = 32
@@ -98,7 +101,7 @@ def check(service: Service, token: str, *, source: str) -> SignedIn:
         raise
 
 
-def create_verified(service: Service, signed_in: SignedIn, intake: workflow.Intake) -> tuple[Request, str]:
+def create_verified(service: Service, signed_in: SignedIn, intake: Intake) -> tuple[Request, str]:
     """Record ``intake`` as a request verified through ``signed_in``'s account, and send its mail.
 
     The intake's identities must be the account's own (or absent): another email, phone or
@@ -114,13 +117,13 @@ def create_verified(service: Service, signed_in: SignedIn, intake: workflow.Inta
     def record(session: Session, request: Request) -> None:
         audit.append(session, "verification.account", actor="subject", request_id=request.id,
                      at=service.clock(), detail={
-                         "outcome": "passed", "level": workflow.ACCOUNT_VERIFIED,
+                         "outcome": "passed", "level": ACCOUNT_VERIFIED,
                          "algorithm": signed_in.algorithm, "issuer": signed_in.issuer,
                          "identities": sorted(signed_in.identities()),
                          "authenticated_seconds_ago": _seconds(service.clock() - signed_in.authenticated_at)})
 
-    request, request_token, mails = workflow.create(service, bound, also=record)
-    workflow.send(service, mails)
+    request, request_token, mails = create(service, bound, also=record)
+    send(service, mails)
     return request, request_token
 
 
@@ -132,7 +135,7 @@ def refused(service: Service, error: AccountTokenError | AccountMismatchError, *
                              "source": source})
 
 
-def bind(signed_in: SignedIn, intake: workflow.Intake) -> workflow.Intake:
+def bind(signed_in: SignedIn, intake: Intake) -> Intake:
     """``intake`` about the account's identities alone, verified by the company's sign-in."""
     if intake.agent_id or intake.agent_permission:
         raise InvalidRequestError("an authorized agent's request cannot carry the person's account token")
@@ -148,7 +151,7 @@ def bind(signed_in: SignedIn, intake: workflow.Intake) -> workflow.Intake:
             raise AccountMismatchError(
                 f"the {kind} in the request is not the signed-in account's {kind}; "
                 f"leave it out or give the account's own")
-    return dataclasses.replace(intake, identities=own, pre_verified=True, verified_level=workflow.ACCOUNT_VERIFIED,
+    return dataclasses.replace(intake, identities=own, pre_verified=True, verified_level=ACCOUNT_VERIFIED,
                                agent_id=None, agent_permission=None)
 
 

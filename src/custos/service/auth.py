@@ -22,7 +22,7 @@ from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 
 from custos.controlplane import ApiKey, RevokedSession, User
 from custos.service import audit
-from custos.service.context import Service
+from custos.service.core import Service
 from custos.service.errors import (
     AuthenticationError,
     ConflictError,

@@ -20,9 +20,9 @@ from custos.engine import Subject
 from custos.engine.retention import Holds
 from custos.errors import IdentityError
 from custos.service import audit
-from custos.service.context import Service
+from custos.service.core import Service
 from custos.service.errors import InvalidRequestError, NotFoundError
-from custos.service.jobs import enqueue
+from custos.service.work.jobs import enqueue
 
 SCOPES = ("subject", "collection", "dataset", "system")
 #: the exception an erasure reports when a hold keeps rows (GDPR Art. 17(3)(e), CCPA 1798.105(d)(8))

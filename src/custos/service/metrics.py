@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from custos.controlplane import ControlPlane, Request
 from custos.notice.metrics import Metrics, Outcome, RequestRecord, compute_metrics, metric_type
-from custos.service.context import Service
+from custos.service.core import Service
 
 
 def outcome_of(request: Request) -> Outcome | None:

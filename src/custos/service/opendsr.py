@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from custos.controlplane import Job, Request
-from custos.service.context import Service
+from custos.service.core import Service
 from custos.service.outbound import resolution_refusal
-from custos.service.workflow import load
+from custos.service.requests.lifecycle import load
 
 API_VERSION = "1.0"
 STATUS = {

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from custos.controlplane import Package, Request, new_id
 from custos.service import audit
-from custos.service.context import Service
+from custos.service.core import Service
 from custos.service.errors import GoneError, NotFoundError
 from custos.service.vault import same, sha256_hex
 

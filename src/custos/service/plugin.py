@@ -8,20 +8,20 @@ from typing import TYPE_CHECKING, Any
 from custos.hooks import hookimpl
 
 if TYPE_CHECKING:
-    from custos.service.handlers import RequestHandler
+    from custos.service.requests.handlers import RequestHandler
 
 
 @hookimpl
 def custos_job_handlers() -> dict[str, Any]:
-    from custos.service.execution import execute
     from custos.service.opendsr import send_callback
+    from custos.service.requests.execution import execute
 
     return {"execute": execute, "callback": send_callback}
 
 
 @hookimpl
 def custos_request_handlers() -> dict[str, RequestHandler]:
-    from custos.service import handlers
+    from custos.service.requests import handlers
 
     choices = ("restriction", "objection", "opt_out_sale_sharing", "opt_in_sale_sharing", "limit_sensitive",
                "withdraw_consent")

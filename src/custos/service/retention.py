@@ -22,9 +22,9 @@ from custos.controlplane import Identity, Package, Request, RequestResult
 from custos.rules import RuleSet, rule_set
 from custos.rules.calendar import shift_months
 from custos.service import audit
-from custos.service.context import Service
+from custos.service.core import Service
 from custos.service.errors import InvalidRequestError
-from custos.service.workflow import OPEN
+from custos.service.requests.lifecycle import OPEN
 
 _PERIOD = re.compile(r"^\s*(\d{1,4})\s*(d|days?|m|months?|y|years?)\s*$", re.I)
 PURGED = b""

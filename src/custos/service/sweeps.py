@@ -23,8 +23,9 @@ from custos.engine.replay import replay
 from custos.engine.retention import Retention, RetentionReport
 from custos.errors import CustosError
 from custos.service import audit, holds
-from custos.service.context import Service
-from custos.service.workflow import OPEN, Intake, create
+from custos.service.core import Service
+from custos.service.requests.intake import Intake, create
+from custos.service.requests.lifecycle import OPEN
 
 
 def plan(service: Service) -> RetentionReport:

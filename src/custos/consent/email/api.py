@@ -14,8 +14,8 @@ from custos.consent.email.headers import unsubscribe_headers
 from custos.consent.limits import email_limit
 from custos.consent.records import identity_hmac
 from custos.engine.subject import normalize_email
-from custos.service.api.deps import ReadRequests, WriteRequests
-from custos.service.api.schemas import ErrorBody
+from custos.service.http.api.deps import ReadRequests, WriteRequests
+from custos.service.http.api.schemas import ErrorBody
 
 router = APIRouter(prefix="/v1/email", tags=["email preferences"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 422)}

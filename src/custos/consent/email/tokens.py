@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from custos.service.context import Service
+from custos.service.core import Service
 from custos.service.errors import GoneError, NotFoundError
 
 KINDS = ("confirm", "preferences", "unsubscribe")

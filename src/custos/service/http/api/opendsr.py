@@ -15,11 +15,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from custos.controlplane import Request as StoredRequest
-from custos.service import decisions, workflow
-from custos.service.api.deps import OpenDsrCaller, ServiceDep
-from custos.service.api.schemas import ErrorBody, OpenDsrCreate
-from custos.service.context import Service
+from custos.service.core import Service
 from custos.service.errors import ConflictError, InvalidRequestError, NotFoundError
+from custos.service.http.api.deps import OpenDsrCaller, ServiceDep
+from custos.service.http.api.schemas import ErrorBody, OpenDsrCreate
 from custos.service.opendsr import (
     API_VERSION,
     IDENTITY_TYPES,
@@ -29,6 +28,10 @@ from custos.service.opendsr import (
     status_body,
 )
 from custos.service.outbound import url_refusal
+from custos.service.requests import decisions
+from custos.service.requests import intake as intakes
+from custos.service.requests.intake import Intake
+from custos.service.requests.records import send
 
 router = APIRouter(prefix="/v1", tags=["opendsr"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)}
@@ -88,12 +91,12 @@ def create(body: OpenDsrCreate, raw: bytes, service: Service, controller: str) -
                 StoredRequest.external_id == str(body.subject_request_id))).first():
             raise ConflictError("a request with this subject_request_id exists already")
     jurisdiction = body.regulation if body.regulation in service.jurisdictions else None
-    intake = workflow.Intake(
+    intake = Intake(
         type=body.subject_request_type, identities={k: v[0] for k, v in identities.items()},
         jurisdiction=jurisdiction, source="opendsr", agent_id=controller,
         external_id=str(body.subject_request_id), callback_urls=body.status_callback_urls, pre_verified=True)
-    request, _token, mails = workflow.create(service, intake)
-    workflow.send(service, mails)
+    request, _token, mails = intakes.create(service, intake)
+    send(service, mails)
     return signed(service, {
         "controller_id": controller, "subject_request_id": str(body.subject_request_id),
         "received_time": request.received_at, "expected_completion_time": request.due_at,

@@ -11,13 +11,17 @@ from sqlalchemy.orm import selectinload
 
 from custos.controlplane import Request as StoredRequest
 from custos.rules import RequestType, request_types, rule_set
-from custos.service import accounts, verification, workflow
-from custos.service.api.deps import ServiceDep
-from custos.service.api.public import receipt
-from custos.service.context import Service
+from custos.service import accounts
+from custos.service.core import Service
 from custos.service.errors import NotFoundError, ServiceError
+from custos.service.http.api.deps import ServiceDep
+from custos.service.http.api.public import receipt
+from custos.service.http.pages.rendering import check_form_token, render
 from custos.service.packages import latest_link
-from custos.service.pages.rendering import check_form_token, render
+from custos.service.requests import verification
+from custos.service.requests.intake import Intake
+from custos.service.requests.lifecycle import label
+from custos.service.requests.records import email_of
 from custos.service.vault import same, sha256_hex
 
 router = APIRouter(prefix="/privacy-center", include_in_schema=False)
@@ -90,7 +94,7 @@ def submit(
             return home_page(request, service, "For a correction, choose the information that is wrong and "
                                                "write what it should say.", 422)
         corrections = {correct_field: correct_value.strip()}
-    intake = workflow.Intake(type=type, identities={"email": email}, jurisdiction=jurisdiction or None,
+    intake = Intake(type=type, identities={"email": email}, jurisdiction=jurisdiction or None,
                              source="privacy_center", corrections=corrections)
     if account_token:
         return _submit_signed_in(request, service, intake, account_token)
@@ -101,7 +105,7 @@ def submit(
     return RedirectResponse(f"/privacy-center/requests/{made.id}?token={made.token}", status_code=303)
 
 
-def _submit_signed_in(request: Request, service: Service, intake: workflow.Intake, account_token: str) -> Response:
+def _submit_signed_in(request: Request, service: Service, intake: Intake, account_token: str) -> Response:
     try:
         signed_in = accounts.check(service, account_token, source="privacy_center")
     except ServiceError as exc:
@@ -133,7 +137,7 @@ def status_page(
                       and rule_set(stored.jurisdiction).covers(RequestType.APPEAL))
     return render(request, "center_status.html.j2", status, organization=service.datamap.organization,
                   request_id=str(request_id), token=token, stored=stored, package=package, error=error,
-                  label=workflow.label(stored) if stored else "", appealable=appealable,
+                  label=label(stored) if stored else "", appealable=appealable,
                   fields=verification.eligible_fields(service))
 
 
@@ -182,10 +186,10 @@ def appeal(
     stored = _load(service, request_id, token[:200])
     if stored is None:
         return status_page(request, service, request_id, token, "No request matches this link.", 404)
-    email = workflow.email_of(service, stored)
+    email = email_of(service, stored)
     if not statement.strip():
         return status_page(request, service, request_id, token, "Tell us why you disagree with the decision.", 422)
-    intake = workflow.Intake(type=RequestType.APPEAL.value, identities={"email": email or ""},
+    intake = Intake(type=RequestType.APPEAL.value, identities={"email": email or ""},
                              appeal_of=str(request_id), appeal_token=token[:200], statement=statement.strip(),
                              source="privacy_center")
     try:

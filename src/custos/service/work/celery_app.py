@@ -18,7 +18,7 @@ from celery import Celery  # type: ignore[import-untyped]
 from celery.signals import worker_ready  # type: ignore[import-untyped]
 
 from custos.config import Settings, get_settings
-from custos.service.context import Service
+from custos.service.core import Service
 
 TASK = "custos.run_jobs"
 SWEEP = "custos.retention_sweep"
@@ -48,7 +48,7 @@ def retention_sweep() -> str | None:
 
 def run_jobs() -> int:
     """The Celery task: run the due jobs of the control-plane store."""
-    from custos.service.jobs import run_pending
+    from custos.service.work.jobs import run_pending
 
     return run_pending(worker_service())
 
@@ -78,7 +78,7 @@ def _catch_up(sender: Any = None, **_: Any) -> None:
 def run_worker(settings: Settings, concurrency: int = 1, beat: bool = True) -> None:
     """Start a Celery worker in this process (blocks), running the plug-ins' tasks beside it;
     with ``beat``, it also runs the schedule of retention sweeps (run it in one worker only)."""
-    from custos.service.app import task_runners
+    from custos.service.http.app import task_runners
 
     app = make_celery(settings)
     runners = task_runners(worker_service())

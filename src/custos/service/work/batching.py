@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
-log = logging.getLogger("custos.service.batching")
+log = logging.getLogger("custos.service.work.batching")
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")

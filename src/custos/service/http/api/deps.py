@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from custos.service.auth import SESSION_COOKIE, Principal, csrf_token, from_api_key, from_session
-from custos.service.context import Service
+from custos.service.core import Service
 from custos.service.errors import AuthenticationError, PermissionDeniedError
 from custos.service.vault import same
 

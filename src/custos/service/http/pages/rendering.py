@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from custos.service.errors import PermissionDeniedError
-from custos.service.security import secure_cookies
+from custos.service.http.security import secure_cookies
 from custos.service.vault import random_token, same
 
 CSRF_COOKIE = "custos_csrf"

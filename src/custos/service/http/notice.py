@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from custos.notice import NoticeVersions, publish
-from custos.service.context import Service
+from custos.service.core import Service
 
 router = APIRouter(tags=["notice"])
 

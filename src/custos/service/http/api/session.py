@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from custos.service.api.deps import ServiceDep
-from custos.service.api.public import ERRORS
-from custos.service.api.schemas import Login, LoginResult
 from custos.service.auth import SESSION_COOKIE, SESSION_LIFETIME, csrf_token, login
-from custos.service.security import secure_cookies
+from custos.service.http.api.deps import ServiceDep
+from custos.service.http.api.public import ERRORS
+from custos.service.http.api.schemas import Login, LoginResult
+from custos.service.http.security import secure_cookies
 
 router = APIRouter(prefix="/v1/auth", tags=["session"])
 

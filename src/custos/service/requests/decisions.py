@@ -17,17 +17,10 @@ from custos.datamap.models import ErasureException
 from custos.rules import RequestNotCoveredError, RequestType, compute_due_dates, rule_set
 from custos.rules.models import NotCovered
 from custos.service import audit
-from custos.service.context import Service
+from custos.service.core import Service
 from custos.service.errors import ConflictError, InvalidRequestError
-from custos.service.workflow import (
-    OPEN,
-    Mail,
-    email_of,
-    load,
-    mail_context,
-    start,
-    transition,
-)
+from custos.service.requests.lifecycle import OPEN, load, start, transition
+from custos.service.requests.records import Mail, email_of, mail_context
 
 DENIABLE = frozenset({"received", "identity_unverified", "verified", "approved", "failed"})
 
@@ -45,7 +38,7 @@ def approve(service: Service, request_id: str, *, actor: str) -> Request:
                 raise ConflictError(f"only a verified request can be approved; this one is {request.status}")
             transition(session, service, request, "approved", actor=actor)
             start(session, service, request, actor=actor)
-    from custos.service.workflow import send
+    from custos.service.requests.records import send
 
     send(service, mails)
     _decided(service, request, actor)
@@ -72,7 +65,7 @@ def deny(service: Service, request_id: str, *, actor: str, reason: str, exceptio
             if request.type == RequestType.ERASURE.value and cited is None:
                 raise InvalidRequestError("a deletion refusal names the exception it relies on (exception)")
             refuse(session, service, request, reason=reason, exception=cited, actor=actor, mails=mails, note=note)
-    from custos.service.workflow import send
+    from custos.service.requests.records import send
 
     send(service, mails)
     _decided(service, request, actor)
@@ -204,7 +197,7 @@ def extend(service: Service, request_id: str, *, actor: str, notice: str) -> Req
         email = email_of(service, request)
         if email:
             mails.append(Mail(email, "extension", {**mail_context(service, request), "notice": notice}))
-    from custos.service.workflow import send
+    from custos.service.requests.records import send
 
     send(service, mails)
     _decided(service, request, actor)

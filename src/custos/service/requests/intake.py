@@ -1,10 +1,6 @@
-"""The request lifecycle: intake, state changes, approval, refusal, extension, cancellation.
-
-``received → identity_unverified → verified → (approved) → in_progress → completed |
-denied | failed``, with ``extended`` as a flag and ``cancelled`` for OpenDSR cancels.
-Every change goes through ``transition``, which refuses a move the lifecycle does not
-allow and writes it to the audit log in the same transaction. Deadlines, acknowledgement,
-extension and verification level come from the jurisdiction's rule set.
+"""Taking a request in: checks, the jurisdiction's terms (deadlines, acknowledgement,
+verification level), the frequency limit, and the request written with its identities and
+codes in one transaction (``create``; ``create_many`` for a group commit).
 """
 
 from __future__ import annotations
@@ -27,31 +23,17 @@ from custos.rules import (
     VerificationLevel,
     appeal_due,
     compute_due_dates,
-    label_of,
     request_kind,
     request_types,
 )
 from custos.service import audit
-from custos.service.context import Service
+from custos.service.core import Service
 from custos.service.errors import ConflictError, InvalidRequestError, NotFoundError, ServiceError
+from custos.service.requests.lifecycle import ACCOUNT_VERIFIED, proceed, transition
+from custos.service.requests.records import Mail, day_of, mail_context, send
 from custos.service.vault import random_token, same, sha256_hex
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "received": frozenset({"identity_unverified", "verified", "denied", "cancelled"}),
-    "identity_unverified": frozenset({"verified", "denied", "cancelled"}),
-    "verified": frozenset({"approved", "in_progress", "denied", "cancelled"}),
-    "approved": frozenset({"in_progress", "denied", "cancelled"}),
-    "in_progress": frozenset({"completed", "failed"}),
-    "failed": frozenset({"in_progress", "denied"}),
-    "denied": frozenset({"approved"}),  # an appeal that is granted reopens the request
-    "completed": frozenset(),
-    "cancelled": frozenset(),
-}
-OPEN = frozenset({"received", "identity_unverified", "verified", "approved", "in_progress", "failed"})
-PENDING = frozenset({"received", "identity_unverified", "verified", "approved"})
 SOURCES = frozenset({"privacy_center", "api", "opendsr", "agent", "declared_agent", "minors"})
-ACCOUNT_VERIFIED = "account"  # the verified level of a request made through a signed-in account
-
 
 
 @dataclass
@@ -74,72 +56,6 @@ class Intake:
     verified_level: str | None = None  # how a pre-verified request was verified (``ACCOUNT_VERIFIED``)
     needs_approval: bool = False  # an operator decides it, whatever the approval settings say
     acknowledge: bool = True  # mail the person an acknowledgement (not for a request the company opened)
-
-
-@dataclass
-class Mail:
-    """A mail to send once the transaction that decided it has committed."""
-
-    to: str
-    kind: str
-    context: dict[str, Any]
-
-
-def label(request: Request) -> str:
-    return label_of(request.type)
-
-
-def transition(
-    session: Session, service: Service, request: Request, to: str, *, actor: str, **detail: Any
-) -> None:
-    """Move ``request`` to ``to`` and audit it; ``ConflictError`` if the lifecycle forbids it."""
-    if to not in TRANSITIONS[request.status]:
-        raise ConflictError(f"a request that is {request.status} cannot become {to}")
-    moment = service.clock()
-    previous, request.status = request.status, to
-    if to == "verified":
-        request.verified_at = moment
-    if to in ("completed", "denied", "cancelled"):
-        request.decided_at = moment
-    if to == "completed":
-        request.completed_at = moment
-    if to == "cancelled":
-        request.cancelled_at = moment
-    audit.append(session, "request.status", actor=actor, request_id=request.id, at=moment,
-                 detail={"from": previous, "to": to, **detail})
-    if request.callback_urls:
-        from custos.service import jobs
-
-        jobs.enqueue(session, service, "callback", request.id, {"status": to})
-
-
-def subject_of(service: Service, request: Request) -> Subject:
-    """The request's subject, decrypted from the store: only identities that were proven.
-
-    Where the person had to verify, only the email whose code they confirmed reaches data:
-    a phone number or account id given beside it was never proven to be theirs. Requests
-    that need no verification (opt-outs), those a controller verified and those made
-    through a signed-in account (every identity came from the company's own token) use
-    every identity.
-    """
-    proven_all = (request.verification_level == "none" or request.source == "opendsr"
-                  or request.verified_level == ACCOUNT_VERIFIED)
-    values: dict[str, list[str]] = {}
-    for identity in request.identities:
-        if proven_all or identity.kind == "email":
-            values.setdefault(identity.kind, []).append(service.vault.decrypt_text(identity.value_encrypted))
-    return Subject.of(**values)
-
-
-def email_of(service: Service, request: Request) -> str | None:
-    for identity in request.identities:
-        if identity.kind == "email":
-            return service.vault.decrypt_text(identity.value_encrypted)
-    return None
-
-
-def details_of(service: Service, request: Request) -> dict[str, Any]:
-    return dict(service.vault.decrypt_json(request.details)) if request.details else {}
 
 
 def required_level(service: Service, rules: RuleSet, kind: RequestType | str) -> VerificationLevel:
@@ -256,6 +172,8 @@ def _checked(intake: Intake) -> tuple[RequestType | str, Subject]:
 
 
 Terms = tuple[RuleSet, VerificationLevel]
+
+
 # The intake's type, subject, and its terms where they need nothing from the store (not an appeal's).
 _Prepared = tuple[RequestType | str, Subject, Terms | None]
 
@@ -320,7 +238,7 @@ def _create_in(
     mails: list[Mail] = []
     # One mail acknowledges the request: the code mail where a code is due, else its own.
     needs_code = level is not VerificationLevel.NONE and not intake.pre_verified
-    context = {**mail_context(service, request), "received": _day(received)}
+    context = {**mail_context(service, request), "received": day_of(received)}
     if email is not None and intake.acknowledge:
         request.acknowledged_at = received
         audit.append(session, "request.acknowledged", actor="system", request_id=request.id, at=received,
@@ -336,7 +254,7 @@ def _create_in(
         if not intake.pre_verified or _frequency_allows(session, service, request, mails):
             proceed(session, service, request, actor="system")
     else:
-        from custos.service import verification
+        from custos.service.requests import verification
 
         transition(session, service, request, "identity_unverified", actor="system")
         assert email is not None
@@ -349,7 +267,7 @@ def _create_in(
 
 def _frequency_allows(session: Session, service: Service, request: Request, mails: list[Mail]) -> bool:
     """The frequency check a verified request gets, for one its sender verified."""
-    from custos.service import verification
+    from custos.service.requests import verification
 
     return verification._frequency_allows(session, service, request, mails)
 
@@ -367,7 +285,7 @@ def refuse_at_intake(
     dates are left empty where that rule set does not provide for the request type.
     Returns the request and the refusal mail to send after commit.
     """
-    from custos.service.decisions import refuse
+    from custos.service.requests.decisions import refuse
 
     kind, subject = _checked(intake)
     if not code or not reason.strip():
@@ -437,61 +355,3 @@ def _check_corrections(service: Service, corrections: dict[str, Any]) -> None:
             raise InvalidRequestError(f"no field {name!r} in the data map (write dataset.collection.field)")
         if data_field.primary_key or data_field.references is not None:
             raise InvalidRequestError(f"{name} is a key, not personal data that can be corrected")
-
-
-def proceed(session: Session, service: Service, request: Request, *, actor: str) -> None:
-    """After verification: wait for an operator where approval is required, else queue the work."""
-    if request.needs_approval:
-        return
-    start(session, service, request, actor=actor)
-
-
-def start(session: Session, service: Service, request: Request, *, actor: str) -> None:
-    from custos.service import jobs
-
-    transition(session, service, request, "in_progress", actor=actor)
-    jobs.enqueue(session, service, "execute", request.id, {})
-
-
-def load(session: Session, request_id: str) -> Request:
-    request = session.get(Request, request_id)
-    if request is None:
-        raise NotFoundError("no such request")
-    return request
-
-
-def is_late(service: Service, request: Request, at: datetime | None = None) -> bool:
-    moment = at or service.clock()
-    return request.status in OPEN and request.due_at is not None and moment > request.due_at
-
-
-def is_near(service: Service, request: Request, at: datetime | None = None) -> bool:
-    from datetime import timedelta
-
-    moment = at or service.clock()
-    if request.status not in OPEN or request.due_at is None or moment > request.due_at:
-        return False
-    return request.due_at - moment <= timedelta(days=service.settings.near_due_days)
-
-
-def mail_context(service: Service, request: Request) -> dict[str, Any]:
-    """What every mail about ``request`` may say."""
-    organization = service.datamap.organization
-    return {
-        "org_name": organization.name,
-        "privacy_contact": organization.privacy_contact,
-        "request_id": request.id,
-        "request_label": label(request),
-        "due": _day(request.due_at) if request.due_at else "as soon as we can",
-        "status_url": service.link(f"/privacy-center/requests/{request.id}"),
-    }
-
-
-def _day(moment: datetime | None) -> str:
-    return moment.strftime("%d %B %Y") if moment else ""
-
-
-def send(service: Service, mails: list[Mail]) -> None:
-    """Deliver mail decided in a committed transaction."""
-    for mail in mails:
-        service.mailer.send(mail.to, mail.kind, mail.context)

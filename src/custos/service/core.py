@@ -15,13 +15,13 @@ from custos.datamap import DataMap, load_datamap
 from custos.engine import Engine
 from custos.rules import RequestType, RuleSet, load_rule_sets, request_kind, rule_set
 from custos.rules import configure as configure_laws
-from custos.service.batching import WriteBehind
 from custos.service.errors import InvalidRequestError
 from custos.service.mail import Mailer
 from custos.service.vault import Vault
+from custos.service.work.batching import WriteBehind
 
 if TYPE_CHECKING:
-    from custos.service.workflow import Created, Intake
+    from custos.service.requests.intake import Created, Intake
 
 Clock = Callable[[], datetime]
 
@@ -89,7 +89,7 @@ class Service:
         created request, its token and its mail (already sent), once committed."""
         with self._intake_lock:
             if self._intake is None:
-                from custos.service.workflow import create_and_send
+                from custos.service.requests.intake import create_and_send
 
                 self._intake = WriteBehind(lambda items: create_and_send(self, items),
                                            name="custos-intake-writer", max_batch=128)

@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from custos.controlplane import RetentionRun
 from custos.service import holds, sweeps
-from custos.service.api.deps import ServiceDep, require
-from custos.service.api.schemas import MAX_ID, ErrorBody
 from custos.service.auth import Principal
+from custos.service.http.api.deps import ServiceDep, require
+from custos.service.http.api.schemas import MAX_ID, ErrorBody
 
 router = APIRouter(prefix="/v1/admin", tags=["retention"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 404, 422)}

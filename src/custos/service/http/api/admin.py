@@ -10,9 +10,12 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Query, Response
 
 from custos.controlplane import AuditEntry, Request, RequestResult
-from custos.service import audit, decisions, jobs, workflow
-from custos.service.api.deps import ReadAudit, ReadRequests, ServiceDep, WriteRequests
-from custos.service.api.schemas import (
+from custos.service import audit
+from custos.service.auth import SESSION_COOKIE, end_session
+from custos.service.core import Service
+from custos.service.errors import ServiceError
+from custos.service.http.api.deps import ReadAudit, ReadRequests, ServiceDep, WriteRequests
+from custos.service.http.api.schemas import (
     MAX_ID,
     AuditEntryPublic,
     ChainStatus,
@@ -23,9 +26,9 @@ from custos.service.api.schemas import (
     RequestDetail,
     ResultPublic,
 )
-from custos.service.auth import SESSION_COOKIE, end_session
-from custos.service.context import Service
-from custos.service.errors import ServiceError
+from custos.service.requests import decisions
+from custos.service.requests.lifecycle import OPEN, is_late, is_near, load
+from custos.service.work import jobs
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 404, 409, 422)}
@@ -36,7 +39,7 @@ def queue_item(service: Service, request: Request, stuck: set[str | None] | None
         id=request.id, type=request.type, jurisdiction=request.jurisdiction, status=request.status,
         source=request.source, extended=request.extended, needs_approval=request.needs_approval,
         received_at=request.received_at, due_at=request.due_at,
-        late=workflow.is_late(service, request), near=workflow.is_near(service, request),
+        late=is_late(service, request), near=is_near(service, request),
         stuck=request.id in (stuck or set()))
 
 
@@ -53,7 +56,7 @@ def list_requests(
     if status:
         query = query.where(Request.status == status)
     if open_only:
-        query = query.where(Request.status.in_(sorted(workflow.OPEN)))
+        query = query.where(Request.status.in_(sorted(OPEN)))
     query = query.order_by(Request.due_at.is_(None), Request.due_at, Request.received_at).limit(limit)
     with service.plane.read() as session:
         stuck = {j.request_id for j in jobs.stuck(session, service)}
@@ -64,7 +67,7 @@ def list_requests(
 def read_request(request_id: UUID, service: ServiceDep, principal: ReadRequests) -> RequestDetail:
     """A request with its history (audit entries) and per-collection results."""
     with service.plane.read() as session:
-        request = workflow.load(session, str(request_id))
+        request = load(session, str(request_id))
         item = queue_item(service, request, {j.request_id for j in jobs.stuck(session, service, request.id)})
         history = [AuditEntryPublic.model_validate(e, from_attributes=True)
                    for e in audit.history(session, request.id)]
@@ -110,7 +113,7 @@ def retry(request_id: UUID, service: ServiceDep, principal: WriteRequests) -> Qu
     """Run a failed request again; an erasure resumes where it stopped."""
     jobs.retry(service, str(request_id), actor=principal.name)
     with service.plane.read() as session:
-        return queue_item(service, workflow.load(session, str(request_id)))
+        return queue_item(service, load(session, str(request_id)))
 
 
 @router.get("/audit", response_model=list[AuditEntryPublic], responses=ERRORS)

@@ -12,9 +12,11 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from custos.controlplane import Request
-from custos.service import accounts, packages, verification, workflow
-from custos.service.api.deps import ServiceDep
-from custos.service.api.schemas import (
+from custos.service import accounts, packages
+from custos.service.core import Service
+from custos.service.errors import NotFoundError
+from custos.service.http.api.deps import ServiceDep
+from custos.service.http.api.schemas import (
     ErrorBody,
     PackageLink,
     RequestCreate,
@@ -23,8 +25,9 @@ from custos.service.api.schemas import (
     VerificationFields,
     VerificationSubmit,
 )
-from custos.service.context import Service
-from custos.service.errors import NotFoundError
+from custos.service.requests import verification
+from custos.service.requests.intake import Intake, create
+from custos.service.requests.records import send
 from custos.service.vault import same, sha256_hex
 
 router = APIRouter(prefix="/v1", tags=["public"])
@@ -57,7 +60,7 @@ async def create_request(
         identities["email"] = body.email
     if body.phone:
         identities["phone"] = body.phone
-    intake = workflow.Intake(
+    intake = Intake(
         type=body.type, identities=identities, jurisdiction=body.jurisdiction,
         # an agent named here is only declared (its permission is stored for the operator to
         # check): it is never recorded as a registered agent, which speaks the Data Rights Protocol
@@ -75,10 +78,10 @@ async def create_request(
     return Response(shaped(request, token).model_dump_json(), status_code=202, media_type="application/json")
 
 
-def receipt(service: Service, intake: workflow.Intake) -> RequestReceipt:
+def receipt(service: Service, intake: Intake) -> RequestReceipt:
     """Create the request, send its mail, and shape the answer (shared with the pages)."""
-    request, token, mails = workflow.create(service, intake)
-    workflow.send(service, mails)
+    request, token, mails = create(service, intake)
+    send(service, mails)
     return shaped(request, token)
 
 

@@ -23,7 +23,7 @@ from custos.controlplane import Hold, Request
 from custos.engine import Subject
 from custos.package import build_package
 from custos.service import holds
-from custos.service.context import Service
+from custos.service.core import Service
 
 
 @dataclass(frozen=True)

@@ -33,19 +33,17 @@ from custos.engine.traversal import Reach
 from custos.errors import IdentityError
 from custos.rules import RequestType, VerificationLevel, check_frequency, request_kind, rule_set
 from custos.service import audit
-from custos.service.context import Service
-from custos.service.decisions import refuse
+from custos.service.core import Service
 from custos.service.errors import ConflictError, InvalidRequestError, RateLimitedError
-from custos.service.workflow import (
+from custos.service.requests.decisions import refuse
+from custos.service.requests.lifecycle import load, proceed, transition
+from custos.service.requests.records import (
     Mail,
     details_of,
     email_of,
-    load,
     mail_context,
-    proceed,
     send,
     subject_of,
-    transition,
 )
 
 CODE_DIGITS = 6
@@ -189,7 +187,7 @@ def opt_out_for(service: Service, denied: Request) -> None:
 
     Only the email whose code the person confirmed is used: nothing else was proven.
     """
-    from custos.service.workflow import Intake, create
+    from custos.service.requests.intake import Intake, create
 
     email = None
     with service.plane.read() as session:

@@ -14,8 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from custos.controlplane import Request as StoredRequest
 from custos.controlplane import RequestResult
 from custos.rules import request_types
-from custos.service import audit, decisions, jobs, workflow
-from custos.service.api.deps import ServiceDep
+from custos.service import audit
 from custos.service.auth import (
     SESSION_COOKIE,
     SESSION_LIFETIME,
@@ -25,16 +24,20 @@ from custos.service.auth import (
     from_session,
     login,
 )
-from custos.service.context import Service
+from custos.service.core import Service
 from custos.service.errors import (
     AuthenticationError,
     PermissionDeniedError,
     RateLimitedError,
     ServiceError,
 )
-from custos.service.pages.rendering import check_form_token, render
-from custos.service.security import secure_cookies
+from custos.service.http.api.deps import ServiceDep
+from custos.service.http.pages.rendering import check_form_token, render
+from custos.service.http.security import secure_cookies
+from custos.service.requests import decisions
+from custos.service.requests.lifecycle import OPEN, TRANSITIONS, is_late, is_near, label, load
 from custos.service.vault import same
+from custos.service.work import jobs
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 Text = Annotated[str, Form(max_length=2000)]
@@ -117,7 +120,7 @@ def queue(request: Request, service: ServiceDep, type: Filter = "", status: Filt
     if type:
         query = query.where(StoredRequest.type == type)
     if status == "open":
-        query = query.where(StoredRequest.status.in_(sorted(workflow.OPEN)))
+        query = query.where(StoredRequest.status.in_(sorted(OPEN)))
     elif status:
         query = query.where(StoredRequest.status == status)
     if law:
@@ -126,17 +129,17 @@ def queue(request: Request, service: ServiceDep, type: Filter = "", status: Filt
         query = query.where(StoredRequest.id.startswith(q.strip().lower(), autoescape=True))
     if due in ("overdue", "soon"):
         moment = service.clock()
-        query = query.where(StoredRequest.status.in_(sorted(workflow.OPEN)), StoredRequest.due_at.is_not(None))
+        query = query.where(StoredRequest.status.in_(sorted(OPEN)), StoredRequest.due_at.is_not(None))
         if due == "overdue":
             query = query.where(StoredRequest.due_at < moment)
         else:
             query = query.where(StoredRequest.due_at >= moment,
                                 StoredRequest.due_at < moment + timedelta(days=service.settings.near_due_days))
-    ordered = query.order_by(StoredRequest.status.not_in(sorted(workflow.OPEN)), StoredRequest.due_at.is_(None),
+    ordered = query.order_by(StoredRequest.status.not_in(sorted(OPEN)), StoredRequest.due_at.is_(None),
                              StoredRequest.due_at, StoredRequest.received_at)
     with service.plane.read() as session:
         total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-        rows = [(r, workflow.is_late(service, r), workflow.is_near(service, r), workflow.label(r))
+        rows = [(r, is_late(service, r), is_near(service, r), label(r))
                 for r in session.scalars(ordered.offset((page - 1) * PAGE).limit(PAGE))]
         stuck = {j.request_id for j in jobs.stuck(session, service)}
     filters = {"type": type, "status": status, "law": law, "due": due, "q": q}
@@ -144,7 +147,7 @@ def queue(request: Request, service: ServiceDep, type: Filter = "", status: Filt
                   csrf_token=form_token(service, principal), filters=filters, page=page,
                   pages=max(1, -(-total // PAGE)), total=total,
                   types=[(name, spec.label) for name, spec in request_types().items()],
-                  statuses=sorted(workflow.TRANSITIONS), laws=service.jurisdictions,
+                  statuses=sorted(TRANSITIONS), laws=service.jurisdictions,
                   query=urlencode({k: v for k, v in filters.items() if v}))
 
 
@@ -177,14 +180,14 @@ def detail(request: Request, request_id: UUID, service: ServiceDep) -> Response:
 def _detail(request: Request, service: Service, principal: Principal, request_id: str,
             error: str | None = None, status: int = 200) -> HTMLResponse:
     with service.plane.read() as session:
-        stored = workflow.load(session, request_id)
+        stored = load(session, request_id)
         history = audit.history(session, request_id)
         results: list[Any] = list(session.scalars(sa.select(RequestResult)
                                                   .where(RequestResult.request_id == request_id)))
         stuck = bool(jobs.stuck(session, service, request_id))
     return render(request, "console_request.html.j2", status, principal=principal, stored=stored,
-                  label=workflow.label(stored), history=history, results=results, error=error,
-                  late=workflow.is_late(service, stored), near=workflow.is_near(service, stored), stuck=stuck,
+                  label=label(stored), history=history, results=results, error=error,
+                  late=is_late(service, stored), near=is_near(service, stored), stuck=stuck,
                   exceptions=decisions.exception_choices(service, stored.jurisdiction),
                   can_write=principal.can("requests:write"),
                   csrf_token=form_token(service, principal))

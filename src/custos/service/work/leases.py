@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from custos.service.context import Service
+from custos.service.core import Service
 
 
 def claim_due(service: Service, model: Any, *, pending: sa.ColumnElement[bool], due: Any, lease: timedelta,

@@ -1,6 +1,6 @@
 """Running a verified (and approved) request through the engine, as a job.
 
-The request's type picks its handler from the registry (``custos.service.handlers``):
+The request's type picks its handler from the registry (``custos.service.requests.handlers``):
 access and portability build the package, categories lists them, erasure runs the
 engine's resumable erasure keyed by the request id and stores its residual check,
 correction applies the new values, a standing choice is recorded. Plug-ins then add to
@@ -17,18 +17,17 @@ from custos import plugins
 from custos.controlplane import Hold, Job, RequestResult
 from custos.errors import JobFailure
 from custos.service import audit, packages
-from custos.service.context import Service
-from custos.service.handlers import Held, Outcome, Run, registry
+from custos.service.core import Service
 from custos.service.holds import HOLD_EXCEPTION
-from custos.service.workflow import (
+from custos.service.requests.handlers import Held, Outcome, Run, registry
+from custos.service.requests.lifecycle import load, transition
+from custos.service.requests.records import (
     Mail,
     details_of,
     email_of,
-    load,
     mail_context,
     send,
     subject_of,
-    transition,
 )
 
 

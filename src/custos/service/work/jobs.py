@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from custos import plugins
 from custos.controlplane import Job
 from custos.service import audit
-from custos.service.context import Service
-from custos.service.polling import Poller
+from custos.service.core import Service
+from custos.service.work.polling import Poller
 
-log = logging.getLogger("custos.service.jobs")
+log = logging.getLogger("custos.service.work.jobs")
 
 Handler = Callable[[Service, Job], None]
 
@@ -154,7 +154,7 @@ def run_pending(service: Service, limit: int | None = None) -> int:
 
 
 def _failed(service: Service, job: Job, error: str) -> None:
-    from custos.service.workflow import load, transition
+    from custos.service.requests.lifecycle import load, transition
 
     with service.plane.write() as session:
         stored = session.get(Job, job.id)
@@ -181,7 +181,7 @@ def _failed(service: Service, job: Job, error: str) -> None:
 def retry(service: Service, request_id: str, *, actor: str) -> None:
     """Run a failed request again (an erasure resumes where it stopped)."""
     from custos.service.errors import ConflictError
-    from custos.service.workflow import load, transition
+    from custos.service.requests.lifecycle import load, transition
 
     with service.plane.write() as session:
         request = load(session, request_id)

@@ -18,19 +18,19 @@ from fastapi import FastAPI
 
 from custos import plugins
 from custos.hooks import Task
-from custos.service.api import (
+from custos.service.core import Service
+from custos.service.http.api import (
     admin_router,
     install_error_handlers,
     opendsr_router,
     public_router,
     retention_router,
 )
-from custos.service.api.session import router as session_router
-from custos.service.context import Service
-from custos.service.jobs import JobRunner
-from custos.service.notice_page import router as notice_router
-from custos.service.polling import Poller
-from custos.service.security import RateLimiter, SecurityMiddleware, redact_access_log
+from custos.service.http.api.session import router as session_router
+from custos.service.http.notice import router as notice_router
+from custos.service.http.security import RateLimiter, SecurityMiddleware, redact_access_log
+from custos.service.work.jobs import JobRunner
+from custos.service.work.polling import Poller
 
 
 @dataclass
@@ -107,7 +107,7 @@ def build_app(service: Service, *, run_jobs: bool, pages: bool = True) -> FastAP
     app.include_router(opendsr_router)
     app.include_router(notice_router)
     if pages:
-        from custos.service.pages import center_router, console_router, retention_pages_router
+        from custos.service.http.pages import center_router, console_router, retention_pages_router
 
         app.include_router(center_router)
         app.include_router(console_router)

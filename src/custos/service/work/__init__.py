@@ -1,0 +1,1 @@
+"""Queued work: jobs with leases, the in-process runner and Celery workers, group commit."""
