@@ -14,9 +14,9 @@ from fastapi import FastAPI
 
 from custos.agents import registry
 from custos.agents.admin import router as agents_admin_router
-from custos.agents.console import router as console_router
-from custos.agents.router import AgentsState
-from custos.agents.router import router as agents_router
+from custos.agents.pages import router as console_router
+from custos.agents.public import AgentsState
+from custos.agents.public import router as agents_router
 from custos.service.core import Service
 
 __all__ = ["agents_admin_router", "agents_router", "install"]

@@ -15,12 +15,12 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from custos.consent import models as models
-from custos.consent.admin_api import router as _admin_router
-from custos.consent.api import router as _public_router
+from custos.consent.admin import router as _admin_router
 from custos.consent.context import Consent, attach
-from custos.consent.email.api import router as _email_router
 from custos.consent.email.pages import router as _email_pages
+from custos.consent.email.public import router as _email_router
 from custos.consent.proof import consent_history, export, history_for_identities
+from custos.consent.public import router as _public_router
 from custos.consent.records import Choice, current_state, link, record
 from custos.consent.settings import ConsentSettings
 from custos.consent.webhooks import Dispatcher

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from custos.consent.api import ConsentDep
 from custos.consent.context import Consent
 from custos.consent.email import contacts, suppression, tokens
 from custos.consent.limits import email_limit
+from custos.consent.public import ConsentDep
 from custos.consent.purposes import email_topics
 
 router = APIRouter(tags=["email preferences"], include_in_schema=True)

@@ -24,7 +24,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from custos.errors import StoreError
 from custos.matching import REMOVABLE, MatchRule
 from custos.stores.base import Assignment, ColumnInfo, ColumnKind, LookupPlan, Selector
-from custos.stores.sql_due import DueQueries
+from custos.stores.sql.due import DueQueries
 from custos.stores.values import coerce
 
 DEFAULT_BATCH = 500

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from custos.consent.api import ConsentDep
 from custos.consent.cors import add_cors, preflight
 from custos.consent.email import contacts, suppression
 from custos.consent.email.headers import unsubscribe_headers
 from custos.consent.limits import email_limit
+from custos.consent.public import ConsentDep
 from custos.consent.records import identity_hmac
 from custos.engine.subject import normalize_email
 from custos.service.http.api.deps import ReadRequests, WriteRequests

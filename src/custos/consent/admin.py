@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query
 
 from custos.consent import proof, webhooks
-from custos.consent.api import ConsentDep
 from custos.consent.models import WebhookDelivery, WebhookEndpoint
+from custos.consent.public import ConsentDep
 from custos.consent.schemas import SUBJECT_PATTERN, DeliveryPublic, WebhookCreate, WebhookPublic
 from custos.service.auth import Principal
 from custos.service.errors import InvalidRequestError, NotFoundError
