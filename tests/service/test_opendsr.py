@@ -105,3 +105,27 @@ def test_a_status_callback_to_a_private_address_is_refused_at_intake(harness: Ha
     answer = harness.client.post("/v1/opengdpr_requests", json=body(status_callback_urls=[url]),
                                  headers=harness.key("opendsr"))
     assert answer.status_code == 422 and "private" in answer.text
+
+
+def test_two_controllers_may_use_the_same_request_id_and_each_sees_its_own(harness: Harness) -> None:
+    """OpenDSR ids were unique across controllers: a second controller got 409 for an id the
+    first had used, and could learn that it existed."""
+    from custos.service.auth import create_api_key
+
+    first = harness.key("opendsr")
+    second = {"Authorization": f"Bearer {create_api_key(harness.service, 'another controller', ['opendsr'])}"}
+    shared = body()
+    assert harness.client.post("/v1/opencompliance_requests", json=shared, headers=first).status_code == 201
+    theirs = dict(shared, subject_request_type="erasure",
+                  subject_identities=[{"identity_type": "email", "identity_value": shop.BOB, "identity_format": "raw"}])
+    assert harness.client.post("/v1/opencompliance_requests", json=theirs, headers=second).status_code == 201
+    assert harness.client.post("/v1/opencompliance_requests", json=theirs, headers=second).status_code == 409
+    url = f"/v1/opencompliance_requests/{shared['subject_request_id']}"
+    mine, other = harness.client.get(url, headers=first).json(), harness.client.get(url, headers=second).json()
+    assert mine["subject_request_id"] == other["subject_request_id"] == shared["subject_request_id"]
+    assert mine["controller_id"] == "apikey:test" and other["controller_id"] == "apikey:another controller"
+    # each controller's id leads to its own request: the access runs, the erasure waits for approval
+    assert mine["request_status"] == "in_progress" and other["request_status"] == "pending"
+    assert harness.client.delete(url, headers=second).status_code == 202
+    assert harness.client.get(url, headers=second).json()["request_status"] == "cancelled"
+    assert harness.client.get(url, headers=first).json()["request_status"] == "in_progress"

@@ -87,10 +87,13 @@ def validate(
             engine.check_schema()
             Retention(engine).check()  # anchors, their types, and what each rule must be able to do
             identity_warnings, lookups = engine.identity_report()
+            guessable, unmeasured = engine.guessable_points()
         finally:
             engine.close()
-        for warning in identity_warnings:
+        for warning in [*identity_warnings, *unmeasured]:
             typer.echo(f"warning: {warning}", err=True)
+        if guessable:
+            raise DataMapErrors(guessable)
         for looked in lookups:
             if not looked.uses_index:
                 typer.echo(f"warning: lookups of {looked.collection}.{looked.field} (match: {looked.rule}) "

@@ -100,7 +100,12 @@ class Request(Base):
     details: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # encrypted JSON: corrections, statement
     appeal_of: Mapped[str | None] = mapped_column(sa.ForeignKey("requests.id"))
     token_hash: Mapped[str] = mapped_column(sa.String(64))
-    external_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)  # OpenDSR id
+    # the id a controller gave (OpenDSR), unique per controller (agent_id); ``external_id`` held it
+    # before migration 0006, unique across controllers, and is no longer written
+    external_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    external_ref: Mapped[str | None] = mapped_column(sa.String(64))
+
+    __table_args__ = (sa.Index("ix_requests_agent_external_ref", "agent_id", "external_ref", unique=True),)
     callback_urls: Mapped[list[str] | None] = mapped_column(sa.JSON)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

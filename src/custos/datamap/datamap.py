@@ -166,6 +166,18 @@ class DataMap:
                 if data_field.is_personal:
                     yield info, data_field
 
+    def verification_fields(self) -> list[tuple[CollectionInfo, DataField]]:
+        """The fields a person may be asked for as data points to prove who they are.
+
+        Those the map marks ``verify: true``; a map that marks none offers every personal field
+        that is not a key, a reference or the email (``custos validate --connect`` measures
+        whether each is specific enough to a person to count).
+        """
+        candidates = [(info, f) for info, f in self.personal_fields()
+                      if not (f.primary_key or f.references is not None or f.identity == "email")]
+        marked = [(info, f) for info, f in candidates if f.verify]
+        return marked or candidates
+
     @cached_property
     def digest(self) -> str:
         """A content hash of the map: a journal only resumes under the map it started with."""

@@ -90,6 +90,14 @@ def _key_order(key: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
     return tuple((0, v) if isinstance(v, int | float) and not isinstance(v, bool) else (1, str(v)) for v in key)
 
 
+#: a data point whose most common value more than this share of rows hold is guessable
+GUESSABLE_SHARE = 0.01
+#: below this many rows a share says little; then a field is guessable when fewer than
+#: ``GUESSABLE_SMALL_DISTINCT`` of its values are distinct
+GUESSABLE_MIN_ROWS = 200
+GUESSABLE_SMALL_DISTINCT = 0.5
+
+
 class Engine:
     """Runs requests for one data map against its stores."""
 
@@ -200,6 +208,37 @@ class Engine:
                 warnings.append(f"{where}{entry.collection}.{entry.field} (match: {entry.rule}): {count} of "
                                 f"{len(values)} sampled value(s) ({share:.0f}%): {problem}")
         return warnings, [p for p in plans.values() if p is not None]
+
+    def guessable_points(self) -> tuple[list[DataMapError], list[str]]:
+        """Data points that anyone could guess, measured on the stores: a field whose most common
+        value is held by more than ``GUESSABLE_SHARE`` of the rows (``country = US``,
+        ``quantity = 1``), or, in a table too small to measure shares, one where most rows
+        repeat a value. Refused: matching such a field proves nothing about who is asking.
+        Returns the refusals and notes on fields that could not be measured."""
+        refused: list[DataMapError] = []
+        notes: list[str] = []
+        for info, data_field in self.datamap.verification_fields():
+            spread = getattr(self.store(info.system), "value_spread", None)
+            if spread is None:
+                notes.append(f"{info.qualified}.{data_field.name}: the store of system {info.system!r} cannot "
+                             "measure how specific its values are; not checked")
+                continue
+            rows, distinct, top = spread(info.name, data_field.name)
+            if rows == 0:
+                continue
+            if rows >= GUESSABLE_MIN_ROWS:
+                guessable = top / rows > GUESSABLE_SHARE
+            else:
+                guessable = distinct / rows < GUESSABLE_SMALL_DISTINCT
+            if guessable:
+                marked = "" if data_field.verify else (
+                    " (the map marks no field `verify: true`, so every personal field is offered; mark the "
+                    "fields specific to a person)")
+                refused.append(self._problem(
+                    info.qualified, data_field.name,
+                    f"cannot verify a person: {100 * top / rows:.0f}% of {rows} rows share one value and "
+                    f"{distinct} value(s) are distinct, so anyone could guess it{marked}"))
+        return refused, notes
 
     def lookup_plans(self) -> dict[EntryPoint, LookupPlan | None]:
         """How each identity lookup is answered (index or table scan), asked of the stores once

@@ -101,7 +101,7 @@ def status_body(service: Service, request: Request) -> dict[str, Any]:
     body: dict[str, Any] = {
         "controller_id": request.agent_id or "",
         "expected_completion_time": request.due_at,
-        "subject_request_id": request.external_id or request.id,
+        "subject_request_id": request.external_ref or request.external_id or request.id,
         "request_status": STATUS[request.status],
         "api_version": API_VERSION,
     }

@@ -227,7 +227,7 @@ def _create_in(
         due_at=_utc(appeal_due(received, rules)) if appealed else dates.due,
         details=_details(service, intake),
         appeal_of=appealed.id if appealed else None, token_hash=sha256_hex(token),
-        external_id=intake.external_id, callback_urls=intake.callback_urls or None,
+        external_ref=intake.external_id, callback_urls=intake.callback_urls or None,
     )
     _store_with_identities(session, service, request, subject)
     audit.append(session, "request.received", actor=intake.source, request_id=request.id, at=received,
@@ -309,7 +309,7 @@ def refuse_at_intake(
             acknowledge_by=dates.acknowledge_by, respond_by=dates.respond_by,
             extension_notice_by=dates.extension_notice_by, due_at=dates.due,
             details=_details(service, intake),
-            token_hash=sha256_hex(random_token()), external_id=intake.external_id,
+            token_hash=sha256_hex(random_token()), external_ref=intake.external_id,
             callback_urls=intake.callback_urls or None,
         )
         _store_with_identities(session, service, request, subject)

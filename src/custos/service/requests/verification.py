@@ -338,9 +338,6 @@ def eligible_fields(service: Service) -> list[dict[str, Any]]:
     Those the map marks ``verify: true``; a map that marks none offers every personal field
     that is not a key, a reference or the email (``custos validate`` warns about it).
     """
-    candidates = [(info, f) for info, f in service.datamap.personal_fields()
-                  if not (f.primary_key or f.references is not None or f.identity == "email")]
-    marked = [(info, f) for info, f in candidates if f.verify]
     return [{"field": f"{info.qualified}.{f.name}", "categories": list(f.categories),
              "label": f.label or f.name.replace("_", " ").capitalize()}
-            for info, f in (marked or candidates)]
+            for info, f in service.datamap.verification_fields()]

@@ -476,6 +476,19 @@ class SQLStore(DueQueries):
         with self._connect(f"sampling {collection}.{field}") as conn:
             return [row[0] for row in conn.execute(statement)]
 
+    def value_spread(self, collection: str, field: str) -> tuple[int, int, int]:
+        """(non-empty values, distinct values, rows holding the most common value) of one
+        column, counted in the database in one statement."""
+        table = self._table(collection)
+        column = self._column(table, collection, field)
+        groups = (sa.select(sa.func.count().label("n")).where(column.is_not(None)).group_by(column)
+                  .subquery("spread"))
+        statement = sa.select(sa.func.coalesce(sa.func.sum(groups.c.n), 0), sa.func.count(),
+                              sa.func.coalesce(sa.func.max(groups.c.n), 0))
+        with self._connect(f"measuring {collection}.{field}") as conn:
+            rows, distinct, top = conn.execute(statement).one()
+        return int(rows), int(distinct), int(top)
+
     def lookup_plan(self, collection: str, field: str, rule: MatchRule) -> LookupPlan:
         """Whether a lookup of ``field`` under ``rule`` uses an index, and which index would help."""
         table = self._table(collection)

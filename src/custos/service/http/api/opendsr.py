@@ -88,8 +88,9 @@ def create(body: OpenDsrCreate, raw: bytes, service: Service, controller: str) -
             raise InvalidRequestError(f"{refusal} (CUSTOS_OUTBOUND_HOSTS)")
     with service.plane.read() as session:
         if session.scalars(sa.select(StoredRequest.id).where(
-                StoredRequest.external_id == str(body.subject_request_id))).first():
-            raise ConflictError("a request with this subject_request_id exists already")
+                StoredRequest.agent_id == controller,
+                StoredRequest.external_ref == str(body.subject_request_id))).first():
+            raise ConflictError("you sent a request with this subject_request_id already")
     jurisdiction = body.regulation if body.regulation in service.jurisdictions else None
     intake = Intake(
         type=body.subject_request_type, identities={k: v[0] for k, v in identities.items()},
@@ -107,8 +108,10 @@ def create(body: OpenDsrCreate, raw: bytes, service: Service, controller: str) -
 def find(service: Service, subject_request_id: UUID, controller: str) -> StoredRequest:
     with service.plane.read() as session:
         request = session.scalars(sa.select(StoredRequest).where(
-            StoredRequest.external_id == str(subject_request_id))).first()
-        if request is None or request.agent_id != controller:
+            StoredRequest.agent_id == controller,
+            sa.or_(StoredRequest.external_ref == str(subject_request_id),
+                   StoredRequest.external_id == str(subject_request_id)))).first()
+        if request is None:
             raise NotFoundError("no such request")
         return request
 
