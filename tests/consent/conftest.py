@@ -103,6 +103,14 @@ class Harness:
     def key(self, *scopes: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {create_api_key(self.app.state.service, 'test', list(scopes))}"}
 
+    def sign_up(self, **body: Any) -> Any:
+        """A newsletter sign-up, and the queued job that carries it out (as the worker would)."""
+        from custos.service.work.jobs import run_pending
+
+        answer = self.client.post("/v1/email/subscriptions", json=body)
+        run_pending(self.app.state.service)
+        return answer
+
     def post(self, body: dict[str, Any], **headers: str) -> dict[str, Any]:
         answer = self.client.post("/v1/consent", json=body, headers=headers)
         assert answer.status_code == 201, answer.text

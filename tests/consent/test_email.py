@@ -82,9 +82,9 @@ def check(harness: Harness, topic: str | None = "newsletter") -> dict[str, Any]:
 
 def test_double_opt_in_sends_exactly_one_mail_before_confirmation(mailing: tuple[Harness, Inbox]) -> None:
     harness, inbox = mailing
-    answer = harness.client.post("/v1/email/subscriptions", json={"email": ADDRESS, "topics": ["newsletter"]})
+    answer = harness.sign_up(email=ADDRESS, topics=["newsletter"])
     assert answer.status_code == 202
-    again = harness.client.post("/v1/email/subscriptions", json={"email": ADDRESS, "topics": ["newsletter"]})
+    again = harness.sign_up(email=ADDRESS, topics=["newsletter"])
     assert again.json() == answer.json()  # same answer; no second mail to flood the box
     assert len(inbox.messages) == 1
     mail = inbox.messages[0]
@@ -108,7 +108,7 @@ def test_double_opt_in_sends_exactly_one_mail_before_confirmation(mailing: tuple
 
 def test_confirmation_link_expires_and_cannot_be_forged(mailing: tuple[Harness, Inbox]) -> None:
     harness, inbox = mailing
-    harness.client.post("/v1/email/subscriptions", json={"email": ADDRESS})
+    harness.sign_up(email=ADDRESS)
     link = confirm_link(inbox.messages[0])
     forged = link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb")
     assert harness.client.post(forged).status_code == 404
@@ -119,7 +119,7 @@ def test_confirmation_link_expires_and_cannot_be_forged(mailing: tuple[Harness, 
 
 def test_one_click_unsubscribe_needs_no_cookie_and_suppresses_at_once(mailing: tuple[Harness, Inbox]) -> None:
     harness, inbox = mailing
-    harness.client.post("/v1/email/subscriptions", json={"email": ADDRESS})
+    harness.sign_up(email=ADDRESS)
     harness.client.post(confirm_link(inbox.messages[0]))
     assert check(harness)["may_send"] is True
     headers = harness.client.post("/v1/email/headers", headers=harness.key("requests:read"),
@@ -143,7 +143,7 @@ def test_preference_center_manages_topics(mailing: tuple[Harness, Inbox]) -> Non
     from custos.consent.email.headers import preferences_url
 
     harness, inbox = mailing
-    harness.client.post("/v1/email/subscriptions", json={"email": ADDRESS})
+    harness.sign_up(email=ADDRESS)
     harness.client.post(confirm_link(inbox.messages[0]))
     url = preferences_url(harness.consent, ADDRESS).removeprefix("http://testserver")
     page = harness.client.get(url)
@@ -166,6 +166,38 @@ def test_operators_suppress_and_senders_need_a_key(mailing: tuple[Harness, Inbox
 
 def test_unknown_topic_and_bad_address_are_4xx(mailing: tuple[Harness, Inbox]) -> None:
     harness, inbox = mailing
-    assert harness.client.post("/v1/email/subscriptions", json={"email": ADDRESS, "topics": ["spam"]}).status_code == 422
-    assert harness.client.post("/v1/email/subscriptions", json={"email": "not an address"}).status_code == 422
+    assert harness.sign_up(email=ADDRESS, topics=["spam"]).status_code == 422
+    assert harness.sign_up(email="not an address").status_code == 422
     assert inbox.messages == []
+
+
+def test_a_sign_up_does_the_same_work_for_a_subscriber_and_a_stranger(mailing: tuple[Harness, Inbox]) -> None:
+    """The answer came 1.85 ms sooner for a confirmed subscriber (no write, no mail): the timing
+    told who subscribes. Now the request only queues the sign-up, whoever the address is."""
+    import sqlalchemy as sa
+
+    harness, inbox = mailing
+    harness.sign_up(email=ADDRESS, topics=["newsletter"])
+    harness.client.post(confirm_link(inbox.messages[0]))
+    assert check(harness)["may_send"] is True
+    engine = harness.app.state.service.plane.engine
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    def during_sign_up(address: str) -> list[str]:
+        statements.clear()
+        sent = len(inbox.messages)
+        sa.event.listen(engine, "before_cursor_execute", seen)
+        try:
+            answer = harness.client.post("/v1/email/subscriptions", json={"email": address, "topics": ["newsletter"]})
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", seen)
+        assert answer.status_code == 202 and len(inbox.messages) == sent  # no mail inside the request
+        return list(statements)
+
+    subscriber, stranger = during_sign_up(ADDRESS), during_sign_up("stranger@example.com")
+    assert subscriber == stranger and any("INSERT INTO jobs" in s for s in subscriber)
+    harness.sign_up(email="stranger@example.com", topics=["newsletter"])  # the worker: the stranger is asked once
+    assert [m["To"] for m in inbox.messages[1:]] == ["stranger@example.com"]

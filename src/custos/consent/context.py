@@ -148,3 +148,13 @@ def installed(service: Service) -> Consent | None:
     """The consent part installed on an app over ``service``, if any."""
     with _STATES_LOCK:
         return _INSTALLED.get(service)
+
+
+def consent_for(service: Service) -> Consent:
+    """The consent part over ``service``: the app's, or one built from the settings in a
+    process without the app (a worker running consent's jobs)."""
+    with _STATES_LOCK:
+        found = _INSTALLED.get(service)
+        if found is None:
+            found = _INSTALLED[service] = Consent(service)
+        return found

@@ -22,6 +22,13 @@ def custos_install(app: FastAPI, service: Service) -> None:
 
 
 @hookimpl
+def custos_job_handlers() -> dict[str, Any]:
+    from custos.consent.email.contacts import SUBSCRIBE_JOB, run_subscription
+
+    return {SUBSCRIBE_JOB: run_subscription}
+
+
+@hookimpl
 def custos_request_completed(service: Service, request: Request, kind: str, subject: Subject) -> dict[str, Any] | None:
     """An opt-out, opt-in, withdrawal, objection, restriction or limit is also recorded in the
     consent store, so the banner, a webhook and the proof export see the same choice."""

@@ -3,7 +3,9 @@
 The address is kept encrypted, found by its keyed HMAC. Following the signed link records
 the consent (method ``double_opt_in``) with the sign-up and confirmation times as proof,
 and lifts any earlier suppression of those topics. The same answer is given for a known
-and an unknown address.
+and an unknown address, after the same work: a sign-up only queues a job
+(``request_subscription``), and the job decides whether a mail is due and sends it, so
+neither the answer nor its timing says whether the address is subscribed.
 """
 
 from __future__ import annotations
@@ -22,11 +24,17 @@ from custos.consent.email.subjects import email_subject
 from custos.consent.models import EmailContact, SubjectLink
 from custos.consent.purposes import ConsentPurpose, email_topics
 from custos.consent.records import Choice, current_state, identity_hmac, record_in
+from custos.controlplane import Job
 from custos.engine.subject import normalize_email
+from custos.errors import JobFailure
 from custos.service import audit
+from custos.service.core import Service
 from custos.service.errors import InvalidRequestError
+from custos.service.work.jobs import enqueue
 
 RESEND_AFTER = timedelta(minutes=10)
+#: the job that carries out a sign-up
+SUBSCRIBE_JOB = "email.subscribe"
 
 __all__ = ["confirm", "email_subject", "may_send", "subscribe", "topic_state"]
 
@@ -49,6 +57,28 @@ def topics_of(consent: Consent, keys: list[str]) -> list[ConsentPurpose]:
     if unknown:
         raise InvalidRequestError(f"unknown topics {', '.join(unknown)}; valid: {', '.join(sorted(by_key))}")
     return [by_key[k] for k in sorted(set(keys))]
+
+
+def request_subscription(consent: Consent, address: str, topic_keys: list[str]) -> None:
+    """Check a sign-up and queue it: the same statement for every address, known or not."""
+    email = normalize_email(address)
+    keys = sorted(t.key for t in topics_of(consent, topic_keys))
+    service = consent.service
+    with service.plane.write() as session:
+        enqueue(session, service, SUBSCRIBE_JOB, None,
+                {"address": service.vault.encrypt_text(email).decode("ascii"), "topics": keys})
+
+
+def run_subscription(service: Service, job: Job) -> None:
+    """The job of a sign-up (``custos_job_handlers``): ask the address to confirm."""
+    from custos.consent.context import consent_for
+
+    payload = job.payload or {}
+    try:
+        address = service.vault.decrypt_text(str(payload["address"]).encode("ascii"))
+    except (KeyError, ValueError) as exc:
+        raise JobFailure(f"a sign-up job without a readable address: {exc}") from None
+    subscribe(consent_for(service), address, list(payload.get("topics") or []))
 
 
 def subscribe(consent: Consent, address: str, topic_keys: list[str]) -> bool:

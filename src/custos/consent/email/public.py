@@ -62,7 +62,7 @@ class HeadersQuery(BaseModel):
 def sign_up(body: SubscriptionCreate, request: Request, response: Response, consent: ConsentDep) -> dict[str, str]:
     """Start a double opt-in. The answer is the same whether or not the address is known."""
     add_cors(request, response, consent.settings)
-    contacts.subscribe(consent, body.email, body.topics)
+    contacts.request_subscription(consent, body.email, body.topics)
     return {"status": "confirmation_sent_if_needed",
             "message": "If the address can receive mail, a confirmation link is on its way."}
 
