@@ -1,17 +1,20 @@
 """A job whose process dies is never stuck: its lease runs out, it runs again, and the request
 is answered. Tested with a real ``kill -9`` of a worker process on SQLite and PostgreSQL
-control planes."""
+control planes, and of a Celery worker."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from custos.controlplane import Job, Request
@@ -108,3 +111,58 @@ def test_an_operator_can_retry_a_stuck_request(any_harness: Harness, tmp_path: P
         assert request is not None and request.status == "completed"
         jobs = session.scalars(sa.select(Job).where(Job.request_id == request_id).order_by(Job.id)).all()
         assert [j.status for j in jobs] == ["failed", "done"]
+
+
+HANGING_CELERY_WORKER = """
+import os, pathlib, time
+from custos import plugins
+from custos.hooks import hookimpl
+
+class Hanging:  # the erasure job takes its lease, says so, and hangs until the process is killed
+    @hookimpl
+    def custos_job_handlers(self):
+        def hang(service, job):
+            pathlib.Path(os.environ["READY_FILE"]).write_text(str(job.id))
+            time.sleep(3600)
+        return {"execute": hang}
+
+plugins.register(Hanging())
+import typer
+from custos.cli.service_commands import register
+app = typer.Typer()
+register(app)
+app()
+"""
+
+
+def test_a_job_whose_celery_worker_was_killed_runs_again_after_its_lease(any_harness: Harness,
+                                                                        tmp_path: Path) -> None:
+    broker = os.environ.get("CUSTOS_TEST_REDIS_URL")
+    if not broker:
+        pytest.skip("a real Celery worker needs CUSTOS_TEST_REDIS_URL (e.g. set by .ci/run); not set here")
+    harness = any_harness
+    request_id = approved_erasure(harness)
+    settings = harness.service.settings
+    ready = tmp_path / "ready"
+    env = {**os.environ, "CUSTOS_BROKER_URL": broker, "CUSTOS_DATABASE_URL": settings.database_url,
+           "CUSTOS_DATAMAP": settings.datamap, "CUSTOS_STATE_DIR": settings.state_dir,
+           "CUSTOS_OUTBOX_DIR": settings.outbox_dir, "CUSTOS_PUBLIC_URL": settings.public_url,
+           "READY_FILE": str(ready), "PYTHONPATH": os.pathsep.join(sys.path)}
+    worker = subprocess.Popen([sys.executable, "-c", HANGING_CELERY_WORKER, "worker", "--no-beat"], env=env,
+                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists() and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.1)
+        assert ready.exists(), "the Celery worker never took the job"
+    finally:
+        worker.send_signal(signal.SIGKILL)  # kill -9 mid-job: no clean-up runs
+        worker.wait(10)
+    job_id = int(ready.read_text())
+    with harness.service.plane.read() as session:
+        job = session.get(Job, job_id)
+        assert job is not None and job.status == "running" and job.lease_until is not None
+        lease_until = job.lease_until
+    harness.clock.now = lease_until + timedelta(seconds=1)
+    assert harness.run_jobs() == 1
+    assert harness.status(request_id) == "completed"
