@@ -110,11 +110,7 @@ def load_rule_sets(*extra: str | Path) -> Mapping[str, RuleSet]:
 
 def rule_set(key: str, *extra: str | Path) -> RuleSet:
     """The rule set ``key``; ``UnknownJurisdictionError`` names it and lists the valid ones."""
-    sets = load_rule_sets(*extra)
-    try:
-        return sets[key]
-    except KeyError:
-        raise UnknownJurisdictionError(key, sorted(sets)) from None
+    return law(key, *extra).rules
 
 
 def law(key: str, *extra: str | Path) -> Law:
