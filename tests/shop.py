@@ -175,7 +175,7 @@ purposes:
     recipients: [carrier]
     retention: {period: P3Y, from: last_activity, then: anonymize}
 recipients:
-  - {key: carrier, name: Parcel carriers, kind: service_provider, countries: [US]}
+  - {key: carrier, name: Parcel carriers, kind: service_provider, countries: [US], notify: {email: privacy@carrier.example}}
 exceptions:
   - {key: tax_records, basis: legal_obligation, ccpa: "1798.105(d)(8)", gdpr: "17(3)(b)", until: P7Y}
 """

@@ -20,7 +20,7 @@ ROOT = Path(custos.__file__).parent
 #: the layers that must work without the service, the plug-ins or the command line above them
 LOWER = ("engine", "stores", "datamap", "rules", "taxonomy", "matching", "errors", "config", "controlplane",
          "notice", "package", "hooks", "plugins")
-UPPER = ("service", "consent", "agents", "cli", "server", "demo")
+UPPER = ("service", "consent", "agents", "recipients", "cli", "server", "demo")
 
 
 def _module(path: Path) -> str:
@@ -134,7 +134,7 @@ def test_nothing_below_the_service_imports_it_or_a_plug_in() -> None:
 def test_the_service_imports_no_plug_in_and_no_composition_root() -> None:
     found = imports()
     wrong = {f"service -> {b}": where for (a, b), where in found.items()
-             if a == "service" and b in ("consent", "agents", "server", "cli")}
+             if a == "service" and b in ("consent", "agents", "recipients", "server", "cli")}
     assert wrong == {}
 
 

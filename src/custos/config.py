@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     )
     near_due_days: int = Field(5, ge=0, le=60, description="days before the due date a request shows as near")
     job_attempts: int = Field(3, ge=1, le=20, description="attempts of a failing job before it is marked failed")
+    recipient_notice_hours: int = Field(
+        72, ge=1, le=24 * 60, description="how long a notice to a recipient may stay undelivered before the "
+                                          "console lists it and its request shows as not yet complete")
     retention_every_hours: int = Field(
         24, ge=1, le=24 * 31, description="how often the worker sweeps the stores for data past its retention period")
     retention_retry_minutes: int = Field(

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # types only: this module sits below every layer that impleme
     from custos.engine import Subject
     from custos.rules.request_types import RequestTypeSpec
     from custos.service.core import Service
-    from custos.service.requests.handlers import RequestHandler
+    from custos.service.requests.handlers import Outcome, RequestHandler
     from custos.stores import StoreFactory
 
 PROJECT = "custos"
@@ -93,7 +93,7 @@ def custos_request_decided(service: Service, request: Request, status: str, acto
 
 @hookspec
 def custos_request_completed(
-    service: Service, request: Request, kind: str, subject: Subject,
+    service: Service, request: Request, kind: str, subject: Subject, outcome: Outcome,
 ) -> dict[str, Any] | None:
-    """``request`` was carried out as ``kind`` for ``subject``; called before the result is
-    written. What an implementation returns is added to the request's result."""
+    """``request`` was carried out as ``kind`` for ``subject`` with ``outcome``; called before
+    the result is written. What an implementation returns is added to the request's result."""

@@ -25,6 +25,7 @@ BUILTINS: tuple[str, ...] = (
     "custos.service.plugin",
     "custos.consent.plugin",
     "custos.agents.plugin",
+    "custos.recipients.plugin",
 )
 
 _lock = threading.Lock()

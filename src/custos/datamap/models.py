@@ -276,6 +276,30 @@ class Purpose(Strict):
     automated_decisions: str | None = None
 
 
+class Notify(Strict):
+    """How a recipient hears of an erasure, correction, restriction or opt-out (GDPR Art. 19;
+    CCPA §7022(b)(3), §7026(f)): exactly one of a signed webhook, a mail, or the reason it is
+    not told."""
+
+    webhook: str | None = Field(default=None, pattern=r"^https?://", max_length=2000)
+    secret: str | None = Field(default=None, min_length=16, description="signs the webhook's body (HMAC-SHA-256)")
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
+    none: str | None = Field(default=None, min_length=1, description="why this recipient is not told")
+    #: the identities the recipient is known to hold, as the notice gives them
+    identities: list[str] = Field(default_factory=lambda: ["email"])
+    #: ``raw`` values, or ``sha256`` of the normalized value where that is what was agreed
+    identity_form: Literal["raw", "sha256"] = "raw"
+
+    @model_validator(mode="after")
+    def _one_channel(self) -> Notify:
+        channels = [name for name in ("webhook", "email", "none") if getattr(self, name)]
+        if len(channels) != 1:
+            raise ValueError("notify takes exactly one of webhook (with secret), email or none (a reason)")
+        if self.webhook and not self.secret:
+            raise ValueError("a webhook needs the secret its notices are signed with (secret: ${VAR})")
+        return self
+
+
 class Recipient(Strict):
     key: Key
     name: str = Field(min_length=1)
@@ -288,6 +312,9 @@ class Recipient(Strict):
     sold: bool = False
     shared: bool = False
     contact: str | None = None
+    notify: Notify | None = None
+    #: the request types it is told of (default: every type that changes or restricts data)
+    requests: list[str] | None = None
 
 
 class ErasureException(Strict):

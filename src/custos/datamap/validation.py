@@ -145,6 +145,7 @@ def resolve(document: DataMapDocument, raw: SourceMap, location: str) -> DataMap
                       "personal fields to confirm who they are; mark the two or three a person knows "
                       "(name, phone, date of birth) and give them a label:", ("datasets",))
     _check_purposes(problems, document, taxonomy)
+    _check_recipients(problems, document)
     if not entries:
         problems.add(
             "no field is marked as an identity (identity: email, phone, ...), so no request "
@@ -340,6 +341,34 @@ def _edge(
         return None
     return Edge(child=child, child_field=child_field, parent=parent, parent_field=parent_field,
                 forward=direction != "reverse", backward=direction in ("both", "reverse"))
+
+
+def _check_recipients(problems: _Problems, document: DataMapDocument) -> None:
+    """A recipient that receives personal data says how it hears of an erasure, a correction,
+    a restriction or an opt-out, or why it does not (GDPR Art. 19; CCPA §7022(b)(3))."""
+    from custos.rules import request_types
+
+    receiving: dict[str, list[str]] = {}
+    for purpose in document.purposes:
+        if purpose.categories:
+            for key in purpose.recipients:
+                receiving.setdefault(key, []).append(purpose.key)
+    known = request_types()
+    for r_index, recipient in enumerate(document.recipients):
+        label = f"recipients[{recipient.key}]"
+        if recipient.notify is None and recipient.key in receiving:
+            problems.add(
+                f"recipient {recipient.key!r} receives personal data (purposes {', '.join(receiving[recipient.key])}) "
+                "but says neither how it is told of an erasure, a correction or an opt-out "
+                "(notify: {webhook: URL, secret: ...} or {email: ADDRESS}) nor why not (notify: {none: REASON}); "
+                "GDPR Art. 19, CCPA §7022(b)(3)",
+                ("recipients", r_index),
+                label,
+            )
+        for q_index, kind in enumerate(recipient.requests or []):
+            if kind not in known:
+                problems.add(f"unknown request type {kind!r}; valid: {', '.join(known)}",
+                             ("recipients", r_index, "requests", q_index), label)
 
 
 def _check_purposes(problems: _Problems, document: DataMapDocument, taxonomy: Taxonomy) -> None:

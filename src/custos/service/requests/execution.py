@@ -49,7 +49,7 @@ def execute(service: Service, job: Job) -> None:
         _held(service, request.id, kind, outcome.holds)
         return
     added = plugins.merged(plugins.hook().custos_request_completed(
-        service=service, request=request, kind=kind, subject=subject))
+        service=service, request=request, kind=kind, subject=subject, outcome=outcome))
     outcome.result.update(added)
     _finish(service, request.id, kind, outcome)
 

@@ -1,0 +1,42 @@
+"""Telling recipients as a plug-in: notices when a request completes, their delivery job, the
+acknowledgement endpoint and the admin views."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from custos.hooks import hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from custos.controlplane import Request
+    from custos.engine import Subject
+    from custos.service.core import Service
+    from custos.service.requests.handlers import Outcome
+
+
+@hookimpl
+def custos_install(app: FastAPI, service: Service) -> None:
+    from custos.recipients.admin import router as admin_router
+    from custos.recipients.public import router as public_router
+
+    app.include_router(public_router)
+    app.include_router(admin_router)
+
+
+@hookimpl
+def custos_job_handlers() -> dict[str, Any]:
+    from custos.recipients.notices import JOB, deliver
+
+    return {JOB: deliver}
+
+
+@hookimpl
+def custos_request_completed(service: Service, request: Request, kind: str, subject: Subject,
+                             outcome: Outcome) -> dict[str, Any] | None:
+    """Queue a notice to each recipient that received a category the request touched."""
+    from custos.recipients.notices import create
+
+    made = create(service, request, kind, subject, outcome)
+    return {"recipients_told": sorted(n.recipient for n in made)} if made else None
