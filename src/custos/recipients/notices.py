@@ -159,7 +159,7 @@ def deliver(service: Service, job: Job) -> None:
             assert notify.email is not None
             service.mailer.deliver(_mail(service, notify.email, body))
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+        error = (str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}")[:500]
         final = job.attempts >= job.max_attempts
         _attempt(service, notice_id, error, final)
         raise JobFailure(error) from None

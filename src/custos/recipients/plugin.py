@@ -18,11 +18,19 @@ if TYPE_CHECKING:
 
 @hookimpl
 def custos_install(app: FastAPI, service: Service) -> None:
+    from custos.errors import ConfigError
     from custos.recipients.admin import router as admin_router
+    from custos.recipients.notices import check_webhooks
+    from custos.recipients.pages import router as pages_router
     from custos.recipients.public import router as public_router
+
+    refused = check_webhooks(service)
+    if refused:  # an address the outgoing-call rules refuse would fail every notice: say so at start
+        raise ConfigError("; ".join(refused) + " (CUSTOS_OUTBOUND_HOSTS)", where="recipients")
 
     app.include_router(public_router)
     app.include_router(admin_router)
+    app.include_router(pages_router)
 
 
 @hookimpl
