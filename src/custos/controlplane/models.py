@@ -104,6 +104,8 @@ class Request(Base):
     # before migration 0006, unique across controllers, and is no longer written
     external_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     external_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    #: the console user (email) who handles the request
+    assignee: Mapped[str | None] = mapped_column(sa.String(320), index=True)
 
     __table_args__ = (sa.Index("ix_requests_agent_external_ref", "agent_id", "external_ref", unique=True),)
     callback_urls: Mapped[list[str] | None] = mapped_column(sa.JSON)

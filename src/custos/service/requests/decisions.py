@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos import plugins
-from custos.controlplane import Request
+from custos.controlplane import Request, User
 from custos.datamap.models import ErasureException
 from custos.rules import RequestNotCoveredError, RequestType, compute_due_dates, rule_set
 from custos.rules.models import NotCovered
@@ -201,6 +202,23 @@ def extend(service: Service, request_id: str, *, actor: str, notice: str) -> Req
 
     send(service, mails)
     _decided(service, request, actor)
+    return request
+
+
+def assign(service: Service, request_id: str, assignee: str | None, *, actor: str) -> Request:
+    """Give the request to an operator (an active console user), or take it back (``None``)."""
+    with service.plane.write() as session:
+        request = load(session, request_id)
+        if assignee is not None:
+            assignee = assignee.strip().lower()
+            user = session.scalars(sa.select(User).where(sa.func.lower(User.email) == assignee)).first()
+            if user is None or not user.active:
+                raise InvalidRequestError(f"no active console user {assignee!r} to assign it to")
+            assignee = user.email
+        if request.assignee != assignee:
+            request.assignee = assignee
+            audit.append(session, "request.assigned", actor=actor, request_id=request.id, at=service.clock(),
+                         detail={"assignee": assignee})
     return request
 
 

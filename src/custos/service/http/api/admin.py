@@ -17,6 +17,7 @@ from custos.service.errors import ServiceError
 from custos.service.http.api.deps import ReadAudit, ReadRequests, ServiceDep, WriteRequests
 from custos.service.http.api.schemas import (
     MAX_ID,
+    Assignment,
     AuditEntryPublic,
     ChainStatus,
     Denial,
@@ -40,7 +41,7 @@ def queue_item(service: Service, request: Request, stuck: set[str | None] | None
         source=request.source, extended=request.extended, needs_approval=request.needs_approval,
         received_at=request.received_at, due_at=request.due_at,
         late=is_late(service, request), near=is_near(service, request),
-        stuck=request.id in (stuck or set()))
+        stuck=request.id in (stuck or set()), assignee=request.assignee)
 
 
 @router.get("/requests", response_model=list[QueueItem], responses=ERRORS)
@@ -49,12 +50,16 @@ def list_requests(
     _: ReadRequests,
     status: Annotated[str | None, Query(max_length=24)] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
+    assignee: Annotated[str | None, Query(max_length=320, description="an email, or `none` for unassigned")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[QueueItem]:
     """Requests sorted by due date (soonest first), with late and near flags."""
     query = sa.select(Request)
     if status:
         query = query.where(Request.status == status)
+    if assignee:
+        query = query.where(Request.assignee.is_(None) if assignee == "none"
+                            else sa.func.lower(Request.assignee) == assignee.strip().lower())
     if open_only:
         query = query.where(Request.status.in_(sorted(OPEN)))
     query = query.order_by(Request.due_at.is_(None), Request.due_at, Request.received_at).limit(limit)
@@ -100,6 +105,12 @@ def deny(request_id: UUID, body: Denial, service: ServiceDep, principal: WriteRe
     request = decisions.deny(service, str(request_id), actor=principal.name, reason=body.reason,
                              exception=body.exception, note=body.note)
     return queue_item(service, request)
+
+
+@router.post("/requests/{request_id}/assign", response_model=QueueItem, responses=ERRORS)
+def assign(request_id: UUID, body: Assignment, service: ServiceDep, principal: WriteRequests) -> QueueItem:
+    """Give the request to an operator (an active console user), or take it back (null)."""
+    return queue_item(service, decisions.assign(service, str(request_id), body.assignee, actor=principal.name))
 
 
 @router.post("/requests/{request_id}/extend", response_model=QueueItem, responses=ERRORS)

@@ -120,6 +120,14 @@ class VerificationFields(BaseModel):
     fields: list[dict[str, Any]]
 
 
+class Assignment(BaseModel):
+    """Who handles a request: a console user's email, or null to take it back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assignee: str | None = Field(None, max_length=320)
+
+
 class QueueItem(BaseModel):
     """One line of the operator's queue."""
 
@@ -135,6 +143,7 @@ class QueueItem(BaseModel):
     late: bool
     near: bool
     stuck: bool = False  # its job's worker stopped before it finished (the lease ran out)
+    assignee: str | None = None  # the console user who handles it
 
 
 class ResultPublic(BaseModel):

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from custos.controlplane import Request as StoredRequest
-from custos.controlplane import RequestResult
+from custos.controlplane import RequestResult, User
 from custos.rules import request_types
 from custos.service import audit
 from custos.service.auth import (
@@ -36,6 +36,7 @@ from custos.service.http.pages.rendering import check_form_token, render
 from custos.service.http.security import secure_cookies
 from custos.service.requests import decisions
 from custos.service.requests.lifecycle import OPEN, TRANSITIONS, is_late, is_near, label, load
+from custos.service.requests.timeline import timeline
 from custos.service.vault import same
 from custos.service.work import jobs
 
@@ -109,7 +110,8 @@ Filter = Annotated[str, Query(max_length=40)]
 
 @router.get("", response_class=HTMLResponse)
 def queue(request: Request, service: ServiceDep, type: Filter = "", status: Filter = "", law: Filter = "",
-          due: Filter = "", q: Filter = "", page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+          due: Filter = "", q: Filter = "", assignee: Annotated[str, Query(max_length=320)] = "",
+          page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
     """The requests: open ones first, by due date, with what is late or near; filtered by type,
     status, law and deadline (``due``: ``overdue`` or ``soon``), or found by the start of their
     reference (``q``), fifty to a page."""
@@ -125,6 +127,12 @@ def queue(request: Request, service: ServiceDep, type: Filter = "", status: Filt
         query = query.where(StoredRequest.status == status)
     if law:
         query = query.where(StoredRequest.jurisdiction == law)
+    if assignee == "me":
+        query = query.where(sa.func.lower(StoredRequest.assignee) == principal.name.removeprefix("user:").lower())
+    elif assignee == "none":
+        query = query.where(StoredRequest.assignee.is_(None))
+    elif assignee:
+        query = query.where(sa.func.lower(StoredRequest.assignee) == assignee.strip().lower())
     if q.strip():
         query = query.where(StoredRequest.id.startswith(q.strip().lower(), autoescape=True))
     if due in ("overdue", "soon"):
@@ -142,12 +150,13 @@ def queue(request: Request, service: ServiceDep, type: Filter = "", status: Filt
         rows = [(r, is_late(service, r), is_near(service, r), label(r))
                 for r in session.scalars(ordered.offset((page - 1) * PAGE).limit(PAGE))]
         stuck = {j.request_id for j in jobs.stuck(session, service)}
-    filters = {"type": type, "status": status, "law": law, "due": due, "q": q}
+        operators = _operators(session)
+    filters = {"type": type, "status": status, "law": law, "due": due, "assignee": assignee, "q": q}
     return render(request, "console_queue.html.j2", principal=principal, rows=rows, stuck=stuck,
                   csrf_token=form_token(service, principal), filters=filters, page=page,
                   pages=max(1, -(-total // PAGE)), total=total,
                   types=[(name, spec.label) for name, spec in request_types().items()],
-                  statuses=sorted(TRANSITIONS), laws=service.jurisdictions,
+                  statuses=sorted(TRANSITIONS), laws=service.jurisdictions, operators=operators,
                   query=urlencode({k: v for k, v in filters.items() if v}))
 
 
@@ -168,6 +177,18 @@ def metrics_page(request: Request, service: ServiceDep, start: date | None = Non
     return HTMLResponse(metrics_html(figures, service.datamap.document.organization.name))
 
 
+def _operators(session: Any) -> list[str]:
+    """The active console users a request may be assigned to."""
+    return list(session.scalars(sa.select(User.email).where(User.active.is_(True)).order_by(User.email)))
+
+
+def counted(counts: Any) -> str:
+    """A result's counts in words: ``found 2, changed 2``."""
+    if isinstance(counts, dict):
+        return ", ".join(f"{name} {value}" for name, value in counts.items() if value) or "nothing"
+    return str(counts)
+
+
 @router.get("/requests/{request_id}", response_class=HTMLResponse)
 def detail(request: Request, request_id: UUID, service: ServiceDep) -> Response:
     """A request, its history and its per-collection results, with the decisions allowed."""
@@ -185,8 +206,10 @@ def _detail(request: Request, service: Service, principal: Principal, request_id
         results: list[Any] = list(session.scalars(sa.select(RequestResult)
                                                   .where(RequestResult.request_id == request_id)))
         stuck = bool(jobs.stuck(session, service, request_id))
+        operators = _operators(session)
     return render(request, "console_request.html.j2", status, principal=principal, stored=stored,
-                  label=label(stored), history=history, results=results, error=error,
+                  label=label(stored), history=timeline(history), results=results, error=error,
+                  operators=operators, counted=counted,
                   late=is_late(service, stored), near=is_near(service, stored), stuck=stuck,
                   exceptions=decisions.exception_choices(service, stored.jurisdiction),
                   can_write=principal.can("requests:write"),
@@ -196,9 +219,9 @@ def _detail(request: Request, service: Service, principal: Principal, request_id
 @router.post("/requests/{request_id}/{action}", response_class=HTMLResponse)
 def decide(
     request: Request, request_id: UUID, action: str, service: ServiceDep, csrf_token: Text = "",
-    reason: Text = "", exception: Text = "", notice: Text = "", note: Text = "",
+    reason: Text = "", exception: Text = "", notice: Text = "", note: Text = "", assignee: Text = "",
 ) -> Response:
-    """Approve, deny, extend or retry, from the request's page."""
+    """Approve, deny, extend, retry or assign, from the request's page."""
     principal = form_writer(request, service, csrf_token, "requests:write", "your role can only read")
     if principal is None:
         return to_login()
@@ -213,6 +236,8 @@ def decide(
             decisions.extend(service, identifier, actor=principal.name, notice=notice)
         elif action == "retry":
             jobs.retry(service, identifier, actor=principal.name)
+        elif action == "assign":
+            decisions.assign(service, identifier, assignee.strip() or None, actor=principal.name)
         else:
             return _detail(request, service, principal, identifier, f"unknown action {action!r}", 404)
     except ServiceError as exc:
