@@ -81,7 +81,13 @@ def _limited(http: Request, agent: Agent) -> JSONResponse | None:
     return problem(429, "too many calls from this agent; slow down", fatal=False, code="rate_limited")
 
 
-@router.post("/v1/agent/{agent_id}", responses={403: {"description": "validation failed (no body)"}})
+#: a message that fails the protocol's checks is answered 403 with no body (DRP §2.05.1)
+REFUSED: dict[int | str, dict[str, object]] = {
+    401: {"description": "no bearer token, or one no paired agent holds (no body)"},
+    403: {"description": "the message failed validation (no body)"},
+}
+
+@router.post("/v1/agent/{agent_id}", responses=REFUSED)
 async def pair(agent_id: str, http: Request) -> Response:
     """Pair-wise key setup (§2.05): a signed message from a listed agent gets a bearer token."""
     service, state = _service(http), _state(http)
@@ -103,7 +109,7 @@ async def pair(agent_id: str, http: Request) -> Response:
     return JSONResponse({"agent-id": agent.id, "token": token})
 
 
-@router.get("/v1/agent/{agent_id}")
+@router.get("/v1/agent/{agent_id}", responses=REFUSED)
 async def agent_information(agent_id: str, http: Request) -> Response:
     """Whether the bearer token is still good for ``agent_id`` (§2.06)."""
     agent = await run_in_threadpool(registry.by_token, _service(http), _bearer(http))
@@ -112,7 +118,7 @@ async def agent_information(agent_id: str, http: Request) -> Response:
     return JSONResponse({})
 
 
-@router.post("/v1/data-rights-request")
+@router.post("/v1/data-rights-request", responses=REFUSED)
 @router.post("/v1/data-rights-request/", include_in_schema=False)
 async def exercise_rights(http: Request) -> Response:
     """Data Rights Exercise (§2.01): a signed request becomes a Custos request; answers its status."""
@@ -151,7 +157,7 @@ def _owned(service: Service, agent: Agent, request_id: str) -> AgentRequest | No
         return record if record is not None and record.agent_id == agent.id else None
 
 
-@router.get("/v1/data-rights-request/{request_id}")
+@router.get("/v1/data-rights-request/{request_id}", responses=REFUSED)
 async def request_status(request_id: str, http: Request) -> Response:
     """Data Rights Status (§2.02); 403 for a request another agent manages."""
     service = _service(http)
@@ -166,7 +172,7 @@ async def request_status(request_id: str, http: Request) -> Response:
     return JSONResponse(await run_in_threadpool(status_of, service, record))
 
 
-@router.delete("/v1/data-rights-request/{request_id}")
+@router.delete("/v1/data-rights-request/{request_id}", responses=REFUSED)
 async def revoke(request_id: str, http: Request) -> Response:
     """Data Rights Revoke (§2.04): cancels an open request; answers the new ``revoked`` status."""
     service, state = _service(http), _state(http)

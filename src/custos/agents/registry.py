@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
 from custos.agents.models import Agent, AgentToken
@@ -38,13 +38,14 @@ class AgentEntry(BaseModel):
 
     id: str = Field(pattern=AGENT_ID.pattern)
     name: str = Field(min_length=1, max_length=200)
-    verify_key: str = Field(max_length=64, description="base64 Ed25519 verify key")
+    verify_key: str = Field(max_length=64, pattern=r"^\s*[A-Za-z0-9+/]{43}=\s*$",
+                            description="base64 Ed25519 verify key (32 bytes)")
     web_url: str | None = Field(None, max_length=500)
     identity_assurance_url: str | None = Field(None, max_length=500)
     technical_contact: str | None = Field(None, max_length=320)
     business_contact: str | None = Field(None, max_length=320)
     rate_limit_per_minute: int = Field(60, ge=1, le=100_000)
-    trust_claims: bool = Field(True, description="the agent's verified claims count toward verification")
+    trust_claims: StrictBool = Field(True, description="the agent's verified claims count toward verification")
     callback_hosts: list[str] = Field(
         default_factory=list, max_length=50,
         description="hosts its status_callback URLs may name (a leading *. allows subdomains); empty: any "

@@ -19,7 +19,7 @@ from custos.consent.schemas import SUBJECT_PATTERN, DeliveryPublic, WebhookCreat
 from custos.service.auth import Principal
 from custos.service.errors import InvalidRequestError, NotFoundError
 from custos.service.http.api.deps import ReadAudit, WriteRequests, require
-from custos.service.http.api.schemas import MAX_ID, ErrorBody
+from custos.service.http.api.schemas import EMAIL_PATTERN, MAX_ID, ErrorBody
 
 router = APIRouter(prefix="/v1/admin/consent", tags=["consent admin"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 404, 422)}
@@ -31,7 +31,7 @@ def consent_proof(
     consent: ConsentDep,
     _: ReadAudit,
     subject: Annotated[str | None, Query(pattern=SUBJECT_PATTERN)] = None,
-    email: Annotated[str | None, Query(max_length=320)] = None,
+    email: Annotated[str | None, Query(max_length=320, pattern=EMAIL_PATTERN)] = None,
 ) -> dict[str, Any]:
     """Every consent event of a device (and the devices linked to it), or of a person by email."""
     if subject:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -78,7 +78,9 @@ class SubjectLinkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     subject: str = Field(pattern=SUBJECT_PATTERN)
-    identities: dict[str, str] = Field(min_length=1, max_length=10)
+    identities: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")],
+                     Annotated[str, Field(min_length=1, max_length=320, pattern=r"\S")]] = Field(
+        min_length=1, max_length=10, description="identity type (email, phone, or one of the map's) to value")
 
 
 class SubjectLinkPublic(BaseModel):
@@ -110,7 +112,7 @@ class BannerConfig(BaseModel):
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(min_length=8, max_length=2000)
+    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
     events: list[str] = Field(default_factory=list, max_length=10)
 
 

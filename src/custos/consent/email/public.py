@@ -15,11 +15,11 @@ from custos.consent.public import ConsentDep
 from custos.consent.records import identity_hmac
 from custos.engine.subject import normalize_email
 from custos.service.http.api.deps import ReadRequests, WriteRequests
-from custos.service.http.api.schemas import ErrorBody
+from custos.service.http.api.schemas import EMAIL_PATTERN, ErrorBody
 
 router = APIRouter(prefix="/v1/email", tags=["email preferences"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 422)}
-Address = Annotated[str, Field(min_length=3, max_length=320)]
+Address = Annotated[str, Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN)]
 Topic = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,99}$")]
 
 

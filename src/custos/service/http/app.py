@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from custos import plugins
 from custos.hooks import Task
 from custos.service.core import Service
+from custos.service.http import openapi
 from custos.service.http.api import (
     admin_router,
     install_error_handlers,
@@ -100,6 +101,7 @@ def build_app(service: Service, *, run_jobs: bool, pages: bool = True) -> FastAP
     app.add_middleware(SecurityMiddleware, limiter=RateLimiter(service.settings.rate_limit_per_minute))
     redact_access_log()  # package links and sign-in tokens never reach the access log
     install_error_handlers(app)
+    openapi.install(app)
     app.include_router(public_router)
     app.include_router(session_router)
     app.include_router(admin_router)

@@ -18,7 +18,9 @@ from custos.service.core import Service
 router = APIRouter(tags=["notice"])
 
 
-@router.get("/privacy", response_class=HTMLResponse, summary="The privacy notice")
+@router.get("/privacy", response_class=HTMLResponse, summary="The privacy notice", responses={
+    200: {"description": "the notice, as HTML or (``format=md``) Markdown",
+          "content": {"text/html": {}, "text/markdown": {"schema": {"type": "string"}}}}})
 def privacy_notice(request: Request, format: Literal["html", "md"] = Query("html")) -> Response:
     service: Service = request.app.state.service
     store = NoticeVersions.in_state_dir(service.settings.state_dir)

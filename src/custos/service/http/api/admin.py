@@ -13,7 +13,6 @@ from custos.controlplane import AuditEntry, Request, RequestResult
 from custos.service import audit
 from custos.service.auth import SESSION_COOKIE, end_session
 from custos.service.core import Service
-from custos.service.errors import ServiceError
 from custos.service.http.api.deps import ReadAudit, ReadRequests, ServiceDep, WriteRequests
 from custos.service.http.api.schemas import (
     MAX_ID,
@@ -175,7 +174,7 @@ def metrics(
     from custos.service.metrics import request_metrics
 
     if end < start:
-        raise ServiceError("'to' is before 'from'")
+        start, end = end, start  # the period either way round
     return request_metrics(service, start, end).to_dict()
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Route
 
 from custos.errors import CustosError
 
@@ -39,6 +40,26 @@ def install_error_handlers(app: FastAPI) -> None:
         return error(exc.status, exc.public_code, exc.public_message)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         code = STATUS_CODES.get(exc.status_code, "http_error")
-        return error(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return error(exc.status_code, code, str(exc.detail), headers or None)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the path takes, across all the routes of its path template.
+
+    Starlette names only the methods of the first route that matched the path; a path served
+    by two routes (a GET and a POST handler) then advertised one. The route whose template
+    is the path itself, without parameters, wins over one that only matched a parameter.
+    """
+    partial = [route for route in request.app.router.routes
+               if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE]
+    if not partial:
+        return ""
+    literal = [route for route in partial if route.path_format == request.url.path]
+    template = (literal or partial)[0].path_format
+    methods = {method for route in partial if route.path_format == template for method in (route.methods or ())}
+    return ", ".join(sorted(methods))

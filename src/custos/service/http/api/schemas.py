@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from custos.rules import RequestNotCoveredError, RequestType, request_kind
+from custos.rules import RequestNotCoveredError, RequestType, request_kind, request_types
 
 Text = Field(min_length=1, max_length=2000)
 
@@ -25,6 +25,10 @@ class _Body(BaseModel):
 class Error(BaseModel):
     code: str
     message: str
+
+
+#: an email as the service takes it: name@domain, spaces at either end ignored (``normalize_email``)
+EMAIL_PATTERN = r"^\s*\S+@[^@\s]+\s*$"
 
 
 class ErrorBody(BaseModel):
@@ -44,7 +48,8 @@ class RequestCreate(_Body):
     """A new rights request."""
 
     type: str = Field(min_length=1, max_length=40, description="the request type: "
-                      + ", ".join(RequestType) + ", or one a plug-in adds")
+                      + ", ".join(RequestType) + ", or one a plug-in adds",
+                      json_schema_extra=lambda schema: schema.update(enum=list(request_types())))
     jurisdiction: str | None = Field(None, max_length=32, description="default: the organization's first")
     email: str | None = Field(None, max_length=320)
     phone: str | None = Field(None, max_length=64)
@@ -220,9 +225,9 @@ class LoginResult(BaseModel):
 class OpenDsrIdentity(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    identity_type: str = Field(max_length=64)
-    identity_value: str = Field(max_length=1000)
-    identity_format: Literal["raw", "sha1", "md5", "sha256"] = "raw"
+    identity_type: Literal["email", "controller_customer_id", "phone_number"]
+    identity_value: str = Field(min_length=1, max_length=1000, pattern=r"\S")
+    identity_format: Literal["raw"] = Field("raw", description="hashed identities cannot be matched, so only raw")
 
 
 class OpenDsrCreate(BaseModel):
