@@ -117,5 +117,5 @@ def test_the_openapi_document_says_what_the_service_does(template: Template, tmp
              "--checks", "all", "--exclude-checks", "positive_data_acceptance", "-H", f"Authorization: Bearer {key}",
              "--max-examples", "5", "--phases", "examples,coverage,fuzzing", "--seed", "1", "--no-color",
              "--request-timeout", "10"],
-            capture_output=True, text=True, timeout=240)
+            capture_output=True, text=True, timeout=240, cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-6000:]

@@ -24,7 +24,7 @@ from custos.consent.context import Consent
 from custos.consent.models import AGE_BANDS, SubjectAge
 from custos.consent.records import Choice, PurposeState, current_states, insert_many, subject_groups
 from custos.service import audit
-from custos.service.errors import InvalidRequestError, NotFoundError, ServiceError
+from custos.service.errors import InvalidRequestError, ServiceError
 from custos.service.work.batching import WriteBehind
 
 
@@ -105,7 +105,7 @@ def _prepare(consent: Consent, item: Submission) -> _Prepared:
     check_purposes(consent, item.choices)
     version = item.notice_version or consent.notice_version()
     if not consent.known_notice_version(version):
-        raise NotFoundError("notice_version names no notice this site has published")
+        raise InvalidRequestError("notice_version names no notice this site has published")
     opt_outs = set(consent.opt_out_keys)
     given = dict(item.choices)
     gpp_keys: list[str] = []

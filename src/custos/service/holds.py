@@ -21,7 +21,7 @@ from custos.engine.retention import Holds
 from custos.errors import IdentityError
 from custos.service import audit
 from custos.service.core import Service
-from custos.service.errors import ConflictError, InvalidRequestError, NotFoundError
+from custos.service.errors import InvalidRequestError, NotFoundError
 from custos.service.work.jobs import enqueue
 
 SCOPES = ("subject", "collection", "dataset", "system")
@@ -78,7 +78,7 @@ def place(service: Service, *, scope: str, reason: str, matter: str, actor: str,
         raise InvalidRequestError("a hold needs a reason and a matter reference")
     moment = service.clock()
     if ends_at is not None and ends_at <= moment:
-        raise ConflictError("a hold's end must be in the future")
+        raise InvalidRequestError("a hold's end must be in the future")
     target = _target(service, scope, target)
     encrypted, hmacs, kinds = None, None, []
     if scope == "subject":

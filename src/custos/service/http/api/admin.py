@@ -13,6 +13,7 @@ from custos.controlplane import AuditEntry, Request, RequestResult
 from custos.service import audit
 from custos.service.auth import SESSION_COOKIE, end_session
 from custos.service.core import Service
+from custos.service.errors import ServiceError
 from custos.service.http.api.deps import ReadAudit, ReadRequests, ServiceDep, WriteRequests
 from custos.service.http.api.schemas import (
     MAX_ID,
@@ -174,7 +175,7 @@ def metrics(
     from custos.service.metrics import request_metrics
 
     if end < start:
-        start, end = end, start  # the period either way round
+        raise ServiceError("'to' is before 'from'")
     return request_metrics(service, start, end).to_dict()
 
 
