@@ -86,6 +86,13 @@ def custos_cli(app: typer.Typer) -> None:
 
 
 @hookspec
+def custos_request_flags(service: Service, request_ids: list[str]) -> dict[str, list[str]]:  # type: ignore[empty-body]
+    """What an operator must know of these requests beyond their status, by request id, in
+    words ("a recipient has not been told"); the queue and the request page show it, and a
+    completed request with a flag is not shown as done."""
+
+
+@hookspec
 def custos_request_decided(service: Service, request: Request, status: str, actor: str) -> None:
     """An operator approved, denied or otherwise decided ``request``; called after the
     decision is committed, with the request's new status."""

@@ -75,6 +75,17 @@ def merged(results: list[dict[str, Any] | None]) -> dict[str, Any]:
     return found
 
 
+def flags(service: Any, request_ids: list[str]) -> dict[str, list[str]]:
+    """Every plug-in's flags on ``request_ids`` (``custos_request_flags``), joined."""
+    found: dict[str, list[str]] = {}
+    if not request_ids:
+        return found
+    for result in reversed(hook().custos_request_flags(service=service, request_ids=request_ids)):
+        for request_id, items in (result or {}).items():
+            found.setdefault(request_id, []).extend(items)
+    return found
+
+
 def _build() -> pluggy.PluginManager:
     pm = pluggy.PluginManager(hooks.PROJECT)
     pm.add_hookspecs(hooks)

@@ -161,6 +161,17 @@ def test_an_undelivered_notice_is_listed_as_overdue(harness: Harness, receiver: 
     harness.clock.advance(hours=73)
     overdue = harness.client.get("/v1/admin/recipient-notices/overdue", headers=harness.key("requests:read")).json()
     assert [(n["request_id"], n["recipient"]) for n in overdue] == [(request_id, "partner")]
+    # completed in the stores, but not done for an operator while the partner has not been told
+    queue = harness.client.get("/v1/admin/requests", headers=harness.key("requests:read")).json()
+    [item] = [i for i in queue if i["id"] == request_id]
+    assert item["status"] == "completed" and item["flags"] == ["recipient partner not told yet"]
+
+
+def test_a_request_whose_recipients_were_told_carries_no_flag(harness: Harness, receiver: Receiver) -> None:
+    request_id = erase_alice(harness)
+    harness.clock.advance(hours=73)
+    detail = harness.client.get(f"/v1/admin/requests/{request_id}", headers=harness.key("requests:read")).json()
+    assert detail["status"] == "completed" and detail["flags"] == []
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing (install Debian's chromium)")
@@ -187,7 +198,10 @@ def test_the_recipients_page_in_a_browser(harness: Harness, receiver: Receiver, 
             shot = browser.command("Page.captureScreenshot", {"format": "png"}, session=page.session)
             (tmp_path / "recipients.png").write_bytes(base64.b64decode(shot["data"]))
             page.evaluate("document.querySelector('a[href^=\"/admin/requests/\"]').click()")
-            page.wait_for(f"location.pathname === '/admin/requests/{request_id}'", timeout=30)
+            page.wait_for(f"location.pathname === '/admin/requests/{request_id}' && document.readyState === 'complete'",
+                          timeout=30)
+            text = page.evaluate("document.body.innerText")
+            assert "completed — not done: recipient partner not told yet" in text, text[:500]
     finally:
         browser.close()
 

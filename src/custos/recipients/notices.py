@@ -249,6 +249,21 @@ def overdue(service: Service, hours: int) -> list[RecipientNotice]:
             .order_by(RecipientNotice.created_at)))
 
 
+def overdue_of(service: Service, request_ids: list[str], hours: int) -> dict[str, list[str]]:
+    """For each of ``request_ids`` with notices failed or undelivered after ``hours``: what to say."""
+    limit = service.clock() - timedelta(hours=hours)
+    found: dict[str, list[str]] = {}
+    with service.plane.read() as session:
+        rows = session.execute(sa.select(RecipientNotice.request_id, RecipientNotice.recipient, RecipientNotice.status)
+                               .where(RecipientNotice.request_id.in_(request_ids), sa.or_(
+                                   RecipientNotice.status == "failed",
+                                   sa.and_(RecipientNotice.status == "queued", RecipientNotice.created_at < limit))))
+        for request_id, recipient, status in rows:
+            found.setdefault(request_id, []).append(
+                f"recipient {recipient} {'could not be told' if status == 'failed' else 'not told yet'}")
+    return found
+
+
 def check_webhooks(service: Service) -> list[str]:
     """The map's webhooks the outgoing-call rules refuse (checked when the app starts)."""
     problems = []

@@ -41,6 +41,15 @@ def custos_job_handlers() -> dict[str, Any]:
 
 
 @hookimpl
+def custos_request_flags(service: Service, request_ids: list[str]) -> dict[str, list[str]]:
+    """A completed request is not done while a notice to a recipient is undelivered past
+    ``CUSTOS_RECIPIENT_NOTICE_HOURS`` or failed."""
+    from custos.recipients.notices import overdue_of
+
+    return overdue_of(service, request_ids, service.settings.recipient_notice_hours)
+
+
+@hookimpl
 def custos_request_completed(service: Service, request: Request, kind: str, subject: Subject,
                              outcome: Outcome) -> dict[str, Any] | None:
     """Queue a notice to each recipient that received a category the request touched."""

@@ -9,6 +9,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Response
 
+from custos import plugins
 from custos.controlplane import AuditEntry, Request, RequestResult
 from custos.service import audit
 from custos.service.auth import SESSION_COOKIE, end_session
@@ -35,8 +36,10 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 404, 409, 422)}
 
 
-def queue_item(service: Service, request: Request, stuck: set[str | None] | None = None) -> QueueItem:
-    return QueueItem(
+def queue_item(service: Service, request: Request, stuck: set[str | None] | None = None,
+               flags: dict[str, list[str]] | None = None) -> QueueItem:
+    found = flags if flags is not None else plugins.flags(service, [request.id])
+    return QueueItem(flags=found.get(request.id, []),
         id=request.id, type=request.type, jurisdiction=request.jurisdiction, status=request.status,
         source=request.source, extended=request.extended, needs_approval=request.needs_approval,
         received_at=request.received_at, due_at=request.due_at,
@@ -65,7 +68,9 @@ def list_requests(
     query = query.order_by(Request.due_at.is_(None), Request.due_at, Request.received_at).limit(limit)
     with service.plane.read() as session:
         stuck = {j.request_id for j in jobs.stuck(session, service)}
-        return [queue_item(service, r, stuck) for r in session.scalars(query)]
+        found = list(session.scalars(query))
+    flags = plugins.flags(service, [r.id for r in found])
+    return [queue_item(service, r, stuck, flags) for r in found]
 
 
 @router.get("/requests/{request_id}", response_model=RequestDetail, responses=ERRORS)

@@ -149,6 +149,8 @@ class QueueItem(BaseModel):
     near: bool
     stuck: bool = False  # its job's worker stopped before it finished (the lease ran out)
     assignee: str | None = None  # the console user who handles it
+    flags: list[str] = Field(default_factory=list, description="what an operator must know beyond the status "
+                             "(a recipient not told yet); a completed request with a flag is not done")
 
 
 class ResultPublic(BaseModel):

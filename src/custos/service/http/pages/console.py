@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from custos import plugins
 from custos.controlplane import Request as StoredRequest
 from custos.controlplane import RequestResult, User
 from custos.rules import request_types
@@ -151,8 +152,9 @@ def queue(request: Request, service: ServiceDep, type: Filter = "", status: Filt
                 for r in session.scalars(ordered.offset((page - 1) * PAGE).limit(PAGE))]
         stuck = {j.request_id for j in jobs.stuck(session, service)}
         operators = _operators(session)
+    flags = plugins.flags(service, [r.id for r, *_ in rows])
     filters = {"type": type, "status": status, "law": law, "due": due, "assignee": assignee, "q": q}
-    return render(request, "console_queue.html.j2", principal=principal, rows=rows, stuck=stuck,
+    return render(request, "console_queue.html.j2", principal=principal, rows=rows, stuck=stuck, flags=flags,
                   csrf_token=form_token(service, principal), filters=filters, page=page,
                   pages=max(1, -(-total // PAGE)), total=total,
                   types=[(name, spec.label) for name, spec in request_types().items()],
@@ -207,9 +209,10 @@ def _detail(request: Request, service: Service, principal: Principal, request_id
                                                   .where(RequestResult.request_id == request_id)))
         stuck = bool(jobs.stuck(session, service, request_id))
         operators = _operators(session)
+    flags = plugins.flags(service, [request_id]).get(request_id, [])
     return render(request, "console_request.html.j2", status, principal=principal, stored=stored,
                   label=label(stored), history=timeline(history), results=results, error=error,
-                  operators=operators, counted=counted,
+                  operators=operators, counted=counted, flags=flags,
                   late=is_late(service, stored), near=is_near(service, stored), stuck=stuck,
                   exceptions=decisions.exception_choices(service, stored.jurisdiction),
                   can_write=principal.can("requests:write"),
