@@ -494,7 +494,7 @@ class Engine:
                                         fields_kept=[k for k in kept if k.field in fields])
             if found.rows:
                 columns = self.store(info.system).describe([info.name])[info.name] or {}
-                assignments = [Assignment(f, set_constant=True, constant=_typed(columns[f], v))
+                assignments = [Assignment(f, set_constant=True, constant=_typed(columns[f], v), fill_empty=True)
                                for f, v in fields.items()]
                 with self.store(info.system).transaction() as tx:
                     outcome.rows_changed = tx.update(info.name, found.selector(), assignments)

@@ -111,7 +111,8 @@ class Assignment:
     other value alone, so re-running it never masks twice. A constant never replaces an
     empty (NULL) value with a non-empty one. ``only_where_in`` limits the
     change to rows whose current value is in that set (a reference masked only where it
-    points at the subject).
+    points at the subject). ``fill_empty`` lets a constant fill an empty value too: a
+    correction completes what is missing (GDPR Art. 16), where a mask must leave it empty.
     """
 
     field: str
@@ -119,6 +120,7 @@ class Assignment:
     constant: Any = None
     mapping: Mapping[Any, Any] | None = None
     only_where_in: frozenset[Any] | None = None
+    fill_empty: bool = False
 
 
 class StoreTransaction(Protocol):

@@ -163,8 +163,8 @@ def _apply(row: dict[str, Any], assignment: Assignment) -> None:
     if assignment.only_where_in is not None and current not in assignment.only_where_in:
         return
     if assignment.set_constant:
-        if current is None and assignment.constant is not None:
-            return  # a constant never fills an empty value
+        if current is None and assignment.constant is not None and not assignment.fill_empty:
+            return  # a constant never fills an empty value (a correction's may)
         row[assignment.field] = assignment.constant
     elif assignment.mapping is not None and current in assignment.mapping:
         row[assignment.field] = assignment.mapping[current]

@@ -150,6 +150,20 @@ class StoreConformance:
         notes = {r["id"]: r["note"] for r in store.fetch("people", selector, ["id", "note"])}
         assert notes == {1: "[erased]", 2: None, 3: None}
 
+    def test_a_correction_fills_an_empty_value_and_changes_case_exactly(self, store: Store) -> None:
+        selector = Selector.by_keys(["id"], [(1,), (2,), (3,)])
+        fill = [Assignment("note", set_constant=True, constant="checked", fill_empty=True)]
+        upper = [Assignment("name", set_constant=True, constant="MATEO", fill_empty=True)]
+        with store.transaction() as tx:
+            assert tx.update("people", selector, fill) == 3  # row 1 changes; rows 2 and 3 held no note
+            assert tx.update("people", Selector.by_keys(["id"], [(1,)]), upper) == 1
+        with store.transaction() as tx:
+            assert tx.update("people", selector, fill) == 0
+            assert tx.update("people", Selector.by_keys(["id"], [(1,)]), upper) == 0
+        rows = {r["id"]: (r["name"], r["note"]) for r in store.fetch("people", selector, ["id", "name", "note"])}
+        # "Mateo" to "MATEO" is a change, even where the column compares without case
+        assert rows == {1: ("MATEO", "checked"), 2: ("Ana", "checked"), 3: (None, "checked")}
+
     def test_a_mapping_replaces_only_the_values_it_names(self, store: Store) -> None:
         mapping = [Assignment("email", mapping={"mateo.185@example.com": "erased-1@invalid"})]
         with store.transaction() as tx:

@@ -297,7 +297,8 @@ class SQLStore(DueQueries):
                     params[f"{name}_w{i}"] = target
                 if assignment.constant is not None:
                     params[f"{name}_c"] = assignment.constant
-                parts.append((name, "null" if assignment.constant is None else "const", size))
+                kind = "null" if assignment.constant is None else "fill" if assignment.fill_empty else "const"
+                parts.append((name, kind, size))
         if not parts:
             return 0
         changed = 0
@@ -344,6 +345,10 @@ class SQLStore(DueQueries):
             elif kind == "null":
                 values[name] = new
                 guards.append(col.is_not(None))
+            elif kind == "fill":
+                # a correction: every selected row gets the value, empty or not, compared exactly
+                values[name] = new
+                guards.append(sa.or_(col.is_(None), exact(col, col) != exact(col, new)))
             else:
                 # an empty (NULL) value holds nothing to mask, and stays empty
                 values[name] = sa.case((col.is_not(None), new), else_=col)
