@@ -126,6 +126,9 @@ class DataField(Strict):
     age: Literal["birth_date", "years"] | None = None
     #: the privacy center may ask a person for this field to confirm who they are
     verify: bool = False
+    #: a flag the company's application honours: set (true) while the person's processing is
+    #: restricted (GDPR Art. 18), cleared when the restriction is lifted
+    restriction: bool = False
     #: what the field is called for the people it is about ("Date of birth", not birth_date)
     label: str | None = Field(default=None, max_length=120)
 

@@ -452,6 +452,21 @@ class Engine:
             systems=systems, residual=residual, statements=before_statements + after.statements, notes=notes,
         )
 
+    def restriction_fields(self) -> list[str]:
+        """The ``restriction: true`` flags of the map, as ``dataset.collection.field``."""
+        return [f"{info.qualified}.{f.name}" for info in self.datamap.collections.values()
+                for f in info.fields if f.restriction]
+
+    def restrict(self, subject: Subject, *, lift: bool = False) -> CorrectionResult:
+        """Set (or, with ``lift``, clear) every restriction flag on the subject's rows (GDPR
+        Art. 18): the data stays, and the company's application stops using it. Reported as a
+        correction of the flags; the map must declare at least one."""
+        flags = self.restriction_fields()
+        if not flags:
+            raise CustosError("the data map declares no restriction flag (a field with restriction: true)",
+                              option="restriction")
+        return self.correct(subject, dict.fromkeys(flags, not lift), confirm_kept=True)
+
     def correct(
         self, subject: Subject, changes: Mapping[str, Any], *, confirm_kept: bool = False
     ) -> CorrectionResult:

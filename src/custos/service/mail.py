@@ -27,7 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from custos.errors import ConfigError
 
-KINDS = ("acknowledgement", "code", "completion", "extension", "refusal", "appeal_outcome")
+KINDS = ("acknowledgement", "code", "completion", "extension", "refusal", "appeal_outcome", "restriction_lifted")
 
 @dataclass(frozen=True)
 class Rendered:

@@ -23,8 +23,7 @@ def custos_job_handlers() -> dict[str, Any]:
 def custos_request_handlers() -> dict[str, RequestHandler]:
     from custos.service.requests import handlers
 
-    choices = ("restriction", "objection", "opt_out_sale_sharing", "opt_in_sale_sharing", "limit_sensitive",
-               "withdraw_consent")
+    choices = ("objection", "opt_out_sale_sharing", "opt_in_sale_sharing", "limit_sensitive", "withdraw_consent")
     return {"access": handlers.access, "portability": handlers.access, "categories": handlers.categories,
-            "erasure": handlers.erasure, "correction": handlers.correction,
+            "erasure": handlers.erasure, "correction": handlers.correction, "restriction": handlers.restriction,
             **dict.fromkeys(choices, handlers.choice)}

@@ -205,6 +205,42 @@ def extend(service: Service, request_id: str, *, actor: str, notice: str) -> Req
     return request
 
 
+def lift_restriction(service: Service, request_id: str, *, actor: str, notice: str) -> Request:
+    """Lift a restriction the person asked for, telling them first (GDPR Art. 18(3)): the mail
+    goes out, then the map's restriction flags are cleared on their rows."""
+    from custos.controlplane import RequestResult
+    from custos.service.requests.records import send, subject_of
+
+    if not notice.strip():
+        raise InvalidRequestError("lifting a restriction tells the person why (notice)")
+    with service.plane.read() as session:
+        request = load(session, request_id)
+        if request.type != RequestType.RESTRICTION.value or request.status != "completed":
+            raise ConflictError("only a completed restriction can be lifted")
+        lifted_before = session.scalars(sa.select(RequestResult.id).where(
+            RequestResult.request_id == request_id, RequestResult.kind == "restriction_lifted")).first()
+        if lifted_before is not None:
+            raise ConflictError("this restriction was lifted already")
+        subject = subject_of(service, request)
+        email = email_of(service, request)
+        context = {**mail_context(service, request), "notice": notice}
+    if email:
+        send(service, [Mail(email, "restriction_lifted", context)])  # before, as Art. 18(3) requires
+    with service.engine_lock:
+        lifted = service.engine.restrict(subject, lift=True)
+    counts = {c.collection: {"found": c.rows_found, "changed": c.rows_changed} for c in lifted.collections}
+    rows = sum(c.rows_changed for c in lifted.collections)
+    with service.plane.write() as session:
+        request = load(session, request_id)
+        moment = service.clock()
+        session.add(RequestResult(request_id=request.id, kind="restriction_lifted", status=lifted.status,
+                                  row_count=rows, residual_ok=None, collections=counts,
+                                  result_encrypted=service.vault.encrypt_json(lifted.to_dict()), created_at=moment))
+        audit.append(session, "request.restriction_lifted", actor=actor, request_id=request.id, at=moment,
+                     detail={"notice": notice, "told": bool(email), "rows": rows, "collections": counts})
+    return request
+
+
 def assign(service: Service, request_id: str, assignee: str | None, *, actor: str) -> Request:
     """Give the request to an operator (an active console user), or take it back (``None``)."""
     with service.plane.write() as session:

@@ -116,6 +116,21 @@ def correction(run: Run) -> Outcome:
                    result=corrected.to_dict(), summary="Your personal information has been corrected.")
 
 
+def restriction(run: Run) -> Outcome:
+    """A restriction (GDPR Art. 18) sets the map's restriction flags on the person's rows: the
+    data stays and the company's application stops using it. Without a flag in the map it is
+    recorded as the person's standing choice, as any other."""
+    engine = run.service.engine
+    if not engine.restriction_fields():
+        return choice(run)
+    restricted = engine.restrict(run.subject)
+    counts = {c.collection: {"found": c.rows_found, "changed": c.rows_changed} for c in restricted.collections}
+    return Outcome(restricted.status, rows=sum(c.rows_changed for c in restricted.collections), counts=counts,
+                   result={"restricted": restricted.to_dict()},
+                   summary="We keep your personal information but no longer use it. We will tell you before "
+                           "we lift this restriction.")
+
+
 def choice(run: Run) -> Outcome:
     """A standing choice (opt-out, opt-in, limit, withdrawal, restriction, objection): recorded
     with the request; plug-ins record it where they keep choices (the consent store)."""

@@ -93,6 +93,8 @@ SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
     "request.frequency": lambda d: "Checked against the law's limit on repeated requests: "
                                    + ("allowed" if d.get("allowed") else "over the limit"),
     "request.refused_at_intake": lambda d: f"Refused as it arrived: {d.get('reason', '')}",
+    "request.restriction_lifted": lambda d: (f"The restriction was lifted after telling the person why: "
+                                             f"{d.get('notice', '')}"),
     "request.assigned": lambda d: (f"Assigned to {d['assignee']}" if d.get("assignee") else "Unassigned"),
     "verification.code_sent": lambda d: "A confirmation code was mailed to the person",
     "verification.code_failed": lambda d: f"A wrong confirmation code was entered (attempt {d.get('attempt', '?')})",

@@ -112,6 +112,15 @@ def deny(request_id: UUID, body: Denial, service: ServiceDep, principal: WriteRe
     return queue_item(service, request)
 
 
+@router.post("/requests/{request_id}/lift-restriction", response_model=QueueItem, responses=ERRORS)
+def lift_restriction(request_id: UUID, body: ExtensionNotice, service: ServiceDep,
+                     principal: WriteRequests) -> QueueItem:
+    """Lift a completed restriction: the person is told why first (GDPR Art. 18(3)), then the
+    map's restriction flags are cleared on their rows."""
+    return queue_item(service, decisions.lift_restriction(service, str(request_id), actor=principal.name,
+                                                          notice=body.notice))
+
+
 @router.post("/requests/{request_id}/assign", response_model=QueueItem, responses=ERRORS)
 def assign(request_id: UUID, body: Assignment, service: ServiceDep, principal: WriteRequests) -> QueueItem:
     """Give the request to an operator (an active console user), or take it back (null)."""

@@ -213,6 +213,7 @@ def _detail(request: Request, service: Service, principal: Principal, request_id
     return render(request, "console_request.html.j2", status, principal=principal, stored=stored,
                   label=label(stored), history=timeline(history), results=results, error=error,
                   operators=operators, counted=counted, flags=flags,
+                  lifted=any(r.kind == "restriction_lifted" for r in results),
                   late=is_late(service, stored), near=is_near(service, stored), stuck=stuck,
                   exceptions=decisions.exception_choices(service, stored.jurisdiction),
                   can_write=principal.can("requests:write"),
@@ -239,6 +240,8 @@ def decide(
             decisions.extend(service, identifier, actor=principal.name, notice=notice)
         elif action == "retry":
             jobs.retry(service, identifier, actor=principal.name)
+        elif action == "lift-restriction":
+            decisions.lift_restriction(service, identifier, actor=principal.name, notice=notice)
         elif action == "assign":
             decisions.assign(service, identifier, assignee.strip() or None, actor=principal.name)
         else:
