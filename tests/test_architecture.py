@@ -20,7 +20,7 @@ ROOT = Path(custos.__file__).parent
 #: the layers that must work without the service, the plug-ins or the command line above them
 LOWER = ("engine", "stores", "datamap", "rules", "taxonomy", "matching", "errors", "config", "controlplane",
          "notice", "package", "hooks", "plugins")
-UPPER = ("service", "consent", "agents", "recipients", "cli", "server", "demo")
+UPPER = ("service", "consent", "agents", "recipients", "breaches", "cli", "server", "demo")
 
 
 def _module(path: Path) -> str:

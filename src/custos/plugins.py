@@ -26,6 +26,7 @@ BUILTINS: tuple[str, ...] = (
     "custos.consent.plugin",
     "custos.agents.plugin",
     "custos.recipients.plugin",
+    "custos.breaches.plugin",
 )
 
 _lock = threading.Lock()

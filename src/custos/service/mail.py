@@ -11,8 +11,11 @@ template says whether data is held before the person has proved the address is t
 from __future__ import annotations
 
 import binascii
+import itertools
+import os
 import re
 import smtplib
+import time
 import uuid
 from dataclasses import dataclass
 from email.charset import QP, Charset
@@ -139,6 +142,30 @@ def compose(sender: str, to: str, kind: str, rendered: Rendered, headers: dict[s
     return Outgoing(sender, address, kind, text.encode())
 
 
+_SEQUENCE = itertools.count()
+
+
+class Fanout:
+    """One message for many people: composed once, then given each recipient's ``To`` and a
+    fresh ``Message-ID`` (a breach notice to 100,000 people renders its body once)."""
+
+    def __init__(self, sender: str, kind: str, rendered: Rendered, headers: dict[str, str] | None = None) -> None:
+        template = compose(sender, "fanout@invalid", kind, rendered, headers)
+        head, _, rest = template.data.partition(b"\n")  # the first line is the To header
+        self.sender, self.kind = sender, kind
+        self._rest = rest
+        self._domain = sender.rpartition("@")[2] or "localhost"
+        start = rest.index(b"Message-ID: ")
+        end = rest.index(b"\n", start)
+        self._before, self._after = rest[:start], rest[end:]
+
+    def to(self, recipient: str) -> Outgoing:
+        address = _address(recipient)
+        message_id = make_msgid(domain=self._domain).encode()
+        data = b"To: " + address.encode() + b"\n" + self._before + b"Message-ID: " + message_id + self._after
+        return Outgoing(self.sender, address, self.kind, data)
+
+
 class Mailer:
     """Sends rendered mail through SMTP, or writes it to the outbox folder."""
 
@@ -146,6 +173,7 @@ class Mailer:
         self.sender = sender
         self.smtp_url = smtp_url
         self.outbox = Path(outbox)
+        self._outbox_ready = False
 
     def send(self, to: str, kind: str, context: dict[str, Any]) -> Outgoing:
         """Render mail ``kind`` for ``to`` and deliver it; returns the message sent."""
@@ -161,11 +189,15 @@ class Mailer:
             self._write(message)
 
     def _write(self, message: Outgoing) -> None:
-        self.outbox.mkdir(parents=True, exist_ok=True)
-        path = self.outbox / f"{uuid.uuid4().hex}.eml"
-        temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(message.data)
-        temporary.replace(path)  # a reader never sees half a mail
+        if not self._outbox_ready:
+            self.outbox.mkdir(parents=True, exist_ok=True)
+            self._outbox_ready = True
+        # names in the order mail was written (a folder's index grows at its end, which keeps
+        # writing fast with hundreds of thousands of files), unique across processes
+        name = os.path.join(self.outbox, f"{time.time_ns():020d}-{os.getpid()}-{next(_SEQUENCE):08d}")
+        with open(name + ".tmp", "wb") as out:
+            out.write(message.data)
+        os.replace(name + ".tmp", name + ".eml")  # a reader never sees half a mail
 
     def _smtp(self, message: Outgoing) -> None:
         url = urlsplit(self.smtp_url)

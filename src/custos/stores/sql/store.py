@@ -25,6 +25,7 @@ from custos.errors import StoreError
 from custos.matching import REMOVABLE, MatchRule
 from custos.stores.base import Assignment, ColumnInfo, ColumnKind, LookupPlan, Selector
 from custos.stores.sql.due import DueQueries
+from custos.stores.sql.owners import OwnerQueries
 from custos.stores.values import coerce
 
 DEFAULT_BATCH = 500
@@ -77,7 +78,7 @@ def column_kind(type_: sa.types.TypeEngine[Any]) -> ColumnKind:
     return ColumnKind.OTHER
 
 
-class SQLStore(DueQueries):
+class SQLStore(DueQueries, OwnerQueries):
     """A relational database reached through a SQLAlchemy URL."""
 
     def __init__(self, system: str, url: str, *, batch_size: int = DEFAULT_BATCH) -> None:

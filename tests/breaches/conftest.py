@@ -1,0 +1,3 @@
+from tests.engine.conftest import built_shop
+
+__all__ = ["built_shop"]
