@@ -197,9 +197,6 @@ def test_a_plugin_adds_a_command_to_the_command_line() -> None:
     plugins.register(Commands(), name="commands")
     before = list(cli_app.registered_commands)
     try:
-        import custos.cli.app as cli_module
-
-        cli_module._extended = False
         result = CliRunner().invoke(with_plugins(), ["hello-plugin"])
     finally:
         cli_app.registered_commands[:] = before

@@ -91,7 +91,8 @@ def listed(service: ServiceDep, _: ReadBreaches) -> list[BreachPublic]:
     return [public(service, b) for b in register.all_breaches(service)]
 
 
-@router.get("/export")
+@router.get("/export", responses={200: {"description": "the register as JSON, or (``format=csv``) CSV",
+                                         "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}})
 def export(service: ServiceDep, _: ReadBreaches,
            format: Annotated[Literal["json", "csv"], Query()] = "json") -> Response:
     """The register as the documentation GDPR Art. 33(5) asks for."""
@@ -134,7 +135,8 @@ def authority(breach_id: str, body: AuthorityNotice, service: ServiceDep, princi
                                                      late_reason=body.late_reason))
 
 
-@router.get("/{breach_id}/authority-draft", response_class=Response)
+@router.get("/{breach_id}/authority-draft", response_class=Response,
+            responses={200: {"description": "the draft, as text", "content": {"text/plain": {"schema": {"type": "string"}}}}})
 def draft(breach_id: str, service: ServiceDep, _: ReadBreaches) -> Response:
     """The notification to the authority with the contents of GDPR Art. 33(3), as text."""
     return Response(register.authority_draft(service, register.load(service, breach_id)),

@@ -302,13 +302,14 @@ def main() -> None:
     app()
 
 
-_extended = False
+_extended: list[object] = []
 
 
 def with_plugins() -> typer.Typer:
-    """``app`` with every plug-in's commands added, once."""
-    global _extended
-    if not _extended:
-        _extended = True
-        plugins.hook().custos_cli(app=app)
+    """``app`` with every plug-in's commands added; a plug-in registered since the last call
+    adds its own, and none adds them twice."""
+    manager = plugins.manager()
+    if any(plugin not in _extended for plugin in manager.get_plugins()):
+        manager.subset_hook_caller("custos_cli", remove_plugins=_extended)(app=app)
+        _extended.extend(p for p in manager.get_plugins() if p not in _extended)
     return app
