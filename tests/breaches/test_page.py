@@ -12,7 +12,7 @@ from custos.server import create_app
 from custos.service.auth import create_user
 from tests.consent.browser import CHROMIUM, Browser, Served
 from tests.service.conftest import make_settings
-from tests.service.test_retention_pages import PASSWORD, _submit
+from tests.service.test_retention_pages import PASSWORD, _submit, sign_in
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing (install Debian's chromium)")
@@ -26,10 +26,7 @@ def test_the_breach_page_in_a_browser(tmp_path: Path) -> None:
     try:
         with Served(app) as server:
             page = browser.page()
-            page.goto(f"{server.url}/admin/login")
-            page.evaluate(f"document.querySelector('input[name=email]').value = {json.dumps('dpo@shop.test')}")
-            page.evaluate(f"document.querySelector('input[name=password]').value = {json.dumps(PASSWORD)}")
-            _submit(page, "form button[type=submit]")
+            sign_in(page, server.url)
             page.goto(f"{server.url}/admin/breaches")
             assert "No breach is registered." in page.evaluate("document.body.innerText")
             aware = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")

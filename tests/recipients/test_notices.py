@@ -23,7 +23,7 @@ from tests import shop
 from tests.consent.browser import CHROMIUM, Browser, Served
 from tests.service.conftest import Harness, start
 from tests.service.test_lifecycle import ALICE_POINTS, DECLARATION, WRITE
-from tests.service.test_retention_pages import PASSWORD, _submit
+from tests.service.test_retention_pages import PASSWORD, sign_in
 
 SECRET = "partner-webhook-secret-0123456789"
 
@@ -184,10 +184,7 @@ def test_the_recipients_page_in_a_browser(harness: Harness, receiver: Receiver, 
     try:
         with Served(app) as server:
             page = browser.page()
-            page.goto(f"{server.url}/admin/login")
-            page.evaluate(f"document.querySelector('input[name=email]').value = {json.dumps('dpo@shop.test')}")
-            page.evaluate(f"document.querySelector('input[name=password]').value = {json.dumps(PASSWORD)}")
-            _submit(page, "form button[type=submit]")
+            sign_in(page, server.url)
             page.goto(f"{server.url}/admin/recipients")
             tables = page.evaluate("[...document.querySelectorAll('table')].map(t => [...t.querySelectorAll("
                                    "'tbody tr')].map(r => [...r.cells].map(c => c.innerText)))")

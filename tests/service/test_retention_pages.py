@@ -108,3 +108,11 @@ def _submit(page: object, button: str) -> None:
     page.evaluate("window.__old = true")  # type: ignore[attr-defined]
     page.evaluate(f"document.querySelector({json.dumps(button)}).click()")  # type: ignore[attr-defined]
     page.wait_for("!window.__old && document.readyState === 'complete'", timeout=30)  # type: ignore[attr-defined]
+
+
+def sign_in(page: object, base: str, email: str = "dpo@shop.test", password: str = PASSWORD) -> None:
+    """Sign in to the console in the browser, as a person types it."""
+    page.goto(f"{base}/admin/login")  # type: ignore[attr-defined]
+    page.evaluate(f"document.querySelector('input[name=email]').value = {json.dumps(email)}")  # type: ignore[attr-defined]
+    page.evaluate(f"document.querySelector('input[name=password]').value = {json.dumps(password)}")  # type: ignore[attr-defined]
+    _submit(page, "form button[type=submit]")
