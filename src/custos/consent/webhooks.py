@@ -10,8 +10,6 @@ until ``CUSTOS_CONSENT_WEBHOOK_ATTEMPTS`` is reached; every attempt's outcome st
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import secrets
@@ -27,7 +25,10 @@ from sqlalchemy.orm import Session
 from custos.consent.models import WebhookDelivery, WebhookEndpoint
 from custos.service import audit
 from custos.service.errors import InvalidRequestError
-from custos.service.outbound import resolution_refusal, url_refusal
+from custos.service.outbound import resolution_refusal, signature, url_refusal
+from custos.service.outbound import (
+    verify_signature as verify_signature,  # what a receiver runs (docs/consent.md)
+)
 from custos.service.work.leases import claim_due
 
 if TYPE_CHECKING:
@@ -37,24 +38,6 @@ log = logging.getLogger("custos.consent.webhooks")
 EVENT_TYPES = ("consent.changed", "subject.linked", "email.subscribed", "email.unsubscribed")
 SIGNATURE_HEADER = "Custos-Signature"
 _BATCH = 50
-
-
-def signature(secret: str, body: bytes, timestamp: int) -> str:
-    """The ``Custos-Signature`` header value for ``body`` sent at ``timestamp``."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
-
-
-def verify_signature(secret: str, body: bytes, header: str, *, now: float, tolerance: float = 300) -> bool:
-    """What a receiver does: recompute the signature and refuse one older than ``tolerance`` seconds."""
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    try:
-        timestamp = int(parts.get("t", ""))
-    except ValueError:
-        return False
-    if abs(now - timestamp) > tolerance:
-        return False
-    return hmac.compare_digest(signature(secret, body, timestamp), header)
 
 
 def add_endpoint(consent: Consent, url: str, events: list[str], *, actor: str) -> tuple[WebhookEndpoint, str]:

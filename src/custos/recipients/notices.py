@@ -13,8 +13,6 @@ queue's), and each attempt is in the audit log.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from datetime import timedelta
@@ -33,7 +31,7 @@ from custos.service import audit
 from custos.service.core import Service
 from custos.service.errors import ConflictError, NotFoundError, PermissionDeniedError
 from custos.service.mail import Outgoing, Templates, compose
-from custos.service.outbound import resolution_refusal, service_hosts, url_refusal
+from custos.service.outbound import resolution_refusal, service_hosts, signature, url_refusal
 from custos.service.requests.handlers import Outcome
 from custos.service.requests.records import details_of
 from custos.service.vault import random_token, same, sha256_hex
@@ -133,12 +131,6 @@ def _body(service: Service, notice: RecipientNotice, request: Request, kind: str
     }
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The signature header's value for ``body`` sent at ``timestamp``."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
-
-
 def deliver(service: Service, job: Job) -> None:
     """Send one notice (job handler); a failed attempt raises, so the job queue tries again."""
     notice_id = int((job.payload or {}).get("notice", 0))
@@ -172,7 +164,7 @@ def _post(url: str, secret: str, body: dict[str, Any]) -> None:
         raise ValueError(refusal)
     raw = json.dumps(body, separators=(",", ":"), sort_keys=True, default=str).encode()
     answer = httpx.post(url, content=raw, timeout=TIMEOUT, follow_redirects=False, headers={
-        "Content-Type": "application/json", SIGNATURE: sign(secret, int(time.time()), raw)})
+        "Content-Type": "application/json", SIGNATURE: signature(secret, raw, int(time.time()))})
     if not 200 <= answer.status_code < 300:
         raise ValueError(f"the receiver answered {answer.status_code}")
 

@@ -10,6 +10,8 @@ the name resolves to then, so a name that later points inside the network is ref
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import os
 import socket
@@ -81,3 +83,23 @@ def resolution_refusal(url: str, hosts: Sequence[str] = (), *, what: str = "the 
         if address is not None and not _public(address):
             return f"refused: {host[:100]} resolves to a non-public address"
     return None
+
+
+def signature(secret: str, body: bytes, timestamp: int) -> str:
+    """A signature header's value for ``body`` sent at ``timestamp``: ``t=TIMESTAMP,v1=HEX``, HEX the
+    HMAC-SHA-256 with ``secret`` over ``TIMESTAMP.`` and the exact body (consent webhooks and
+    notices to recipients sign the same way)."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify_signature(secret: str, body: bytes, header: str, *, now: float, tolerance: float = 300) -> bool:
+    """What a receiver does: recompute the signature and refuse one older than ``tolerance`` seconds."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        timestamp = int(parts.get("t", ""))
+    except ValueError:
+        return False
+    if abs(now - timestamp) > tolerance:
+        return False
+    return hmac.compare_digest(signature(secret, body, timestamp), header)
