@@ -142,7 +142,7 @@ def deliver(service: Service, job: Job) -> None:
         recipient = service.datamap.recipients.get(notice.recipient)
     notify = recipient.notify if recipient is not None else None
     if notify is None or notify.none is not None:
-        _close(service, notice_id, "failed", f"recipient {notice.recipient!r} has no notify channel in the map")
+        _record(service, notice_id, "failed", f"recipient {notice.recipient!r} has no notify channel in the map")
         return
     try:
         if notify.webhook:
@@ -152,10 +152,9 @@ def deliver(service: Service, job: Job) -> None:
             service.mailer.deliver(_mail(service, notify.email, body))
     except Exception as exc:
         error = (str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}")[:500]
-        final = job.attempts >= job.max_attempts
-        _attempt(service, notice_id, error, final)
+        _record(service, notice_id, "failed" if job.attempts >= job.max_attempts else "queued", error)
         raise JobFailure(error) from None
-    _close(service, notice_id, "delivered", None)
+    _record(service, notice_id, "delivered", None)
 
 
 def _post(url: str, secret: str, body: dict[str, Any]) -> None:
@@ -176,21 +175,9 @@ def _mail(service: Service, to: str, body: dict[str, Any]) -> Outgoing:
                    {"Auto-Submitted": "auto-generated"})
 
 
-def _attempt(service: Service, notice_id: int, error: str, final: bool) -> None:
-    with service.plane.write() as session:
-        notice = session.get(RecipientNotice, notice_id)
-        if notice is None:
-            return
-        notice.attempts += 1
-        notice.last_error = error
-        if final:
-            notice.status = "failed"
-        audit.append(session, "recipient.notice_failed" if final else "recipient.notice_retry", actor="system",
-                     request_id=notice.request_id, at=service.clock(),
-                     detail={"notice": notice.id, "recipient": notice.recipient, "error": error})
-
-
-def _close(service: Service, notice_id: int, status: str, error: str | None) -> None:
+def _record(service: Service, notice_id: int, status: str, error: str | None) -> None:
+    """One delivery attempt: ``delivered``, ``failed`` (the last attempt), or ``queued`` again
+    (the job queue tries once more), in the notice and the audit log."""
     with service.plane.write() as session:
         notice = session.get(RecipientNotice, notice_id)
         if notice is None:
@@ -201,7 +188,8 @@ def _close(service: Service, notice_id: int, status: str, error: str | None) -> 
         notice.last_error = error
         if status == "delivered":
             notice.delivered_at = moment
-        audit.append(session, f"recipient.notice_{status}", actor="system", request_id=notice.request_id, at=moment,
+        action = "recipient.notice_retry" if status == "queued" else f"recipient.notice_{status}"
+        audit.append(session, action, actor="system", request_id=notice.request_id, at=moment,
                      detail={"notice": notice.id, "recipient": notice.recipient, "channel": notice.channel,
                              **({"error": error} if error else {})})
 
@@ -231,25 +219,26 @@ def of_request(service: Service, request_id: str) -> list[RecipientNotice]:
                                     .order_by(RecipientNotice.id)))
 
 
+def _late(service: Service, hours: int) -> sa.ColumnElement[bool]:
+    """Failed, or still queued ``hours`` after it was made."""
+    limit = service.clock() - timedelta(hours=hours)
+    return sa.or_(RecipientNotice.status == "failed",
+                  sa.and_(RecipientNotice.status == "queued", RecipientNotice.created_at < limit))
+
+
 def overdue(service: Service, hours: int) -> list[RecipientNotice]:
     """Notices not delivered within ``hours`` of their request's completion (or failed)."""
-    limit = service.clock() - timedelta(hours=hours)
     with service.plane.read() as session:
-        return list(session.scalars(sa.select(RecipientNotice).where(sa.or_(
-            RecipientNotice.status == "failed",
-            sa.and_(RecipientNotice.status == "queued", RecipientNotice.created_at < limit)))
-            .order_by(RecipientNotice.created_at)))
+        return list(session.scalars(sa.select(RecipientNotice).where(_late(service, hours))
+                                    .order_by(RecipientNotice.created_at)))
 
 
 def overdue_of(service: Service, request_ids: list[str], hours: int) -> dict[str, list[str]]:
     """For each of ``request_ids`` with notices failed or undelivered after ``hours``: what to say."""
-    limit = service.clock() - timedelta(hours=hours)
     found: dict[str, list[str]] = {}
     with service.plane.read() as session:
         rows = session.execute(sa.select(RecipientNotice.request_id, RecipientNotice.recipient, RecipientNotice.status)
-                               .where(RecipientNotice.request_id.in_(request_ids), sa.or_(
-                                   RecipientNotice.status == "failed",
-                                   sa.and_(RecipientNotice.status == "queued", RecipientNotice.created_at < limit))))
+                               .where(RecipientNotice.request_id.in_(request_ids), _late(service, hours)))
         for request_id, recipient, status in rows:
             found.setdefault(request_id, []).append(
                 f"recipient {recipient} {'could not be told' if status == 'failed' else 'not told yet'}")
