@@ -18,7 +18,7 @@ from custos.breaches.models import Breach
 from custos.controlplane import Job
 from custos.service import audit
 from custos.service.core import Service
-from custos.service.errors import ConflictError
+from custos.service.errors import ConflictError, NotFoundError
 from custos.service.mail import Fanout, Templates, compose
 from custos.service.work.jobs import enqueue
 
@@ -33,8 +33,6 @@ def start(service: Service, breach_id: str, *, actor: str) -> Breach:
     with service.plane.write() as session:
         breach = session.get(Breach, breach_id)
         if breach is None:
-            from custos.service.errors import NotFoundError
-
             raise NotFoundError("no such breach")
         if breach.people_notice is not None:
             raise ConflictError(f"the people were told already ({breach.people_notice})")

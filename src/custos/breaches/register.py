@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from custos.breaches.models import Breach
 from custos.datamap import DataMap
-from custos.engine.retention_rules import _Resolver
+from custos.engine.retention_rules import owner_chains
 from custos.service import audit
 from custos.service.core import Service
 from custos.service.errors import InvalidRequestError, NotFoundError
@@ -87,13 +87,12 @@ def authority_due(aware_at: datetime, jurisdictions: list[str]) -> datetime | No
 
 def groups(datamap: DataMap, collections: list[str]) -> tuple[list[Group], list[str]]:
     """The person groups of the affected collections, and those that lead to nobody."""
-    resolver = _Resolver(datamap)
     grouped: dict[tuple[str, str], list[Part]] = {}
     people: dict[tuple[str, str], tuple[str, str, str]] = {}
     nobody: list[str] = []
     for qualified in collections:
         found = None
-        for above, chain in resolver.ancestors(qualified):
+        for above, chain in owner_chains(datamap, qualified):
             info = datamap.collections[above]
             email = next((f.name for f in info.fields if f.identity == "email"), None)
             if email is not None and len(info.primary_key) == 1:

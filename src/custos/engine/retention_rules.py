@@ -325,6 +325,12 @@ class _Resolver:
             ))
 
 
+def owner_chains(datamap: DataMap, qualified: str) -> Iterator[tuple[str, tuple[Link, ...]]]:
+    """``qualified`` and the collections above it up its owner references (same system), breadth
+    first, each with the chain of references that leads there."""
+    return _Resolver(datamap).ancestors(qualified)
+
+
 def resolve_retention(datamap: DataMap) -> Resolution:
     """Every retention rule of the map, and every reason one cannot be built."""
     resolver = _Resolver(datamap)

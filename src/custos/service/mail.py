@@ -151,9 +151,8 @@ class Fanout:
 
     def __init__(self, sender: str, kind: str, rendered: Rendered, headers: dict[str, str] | None = None) -> None:
         template = compose(sender, "fanout@invalid", kind, rendered, headers)
-        head, _, rest = template.data.partition(b"\n")  # the first line is the To header
+        rest = template.data.partition(b"\n")[2]  # the first line is the To header
         self.sender, self.kind = sender, kind
-        self._rest = rest
         self._domain = sender.rpartition("@")[2] or "localhost"
         start = rest.index(b"Message-ID: ")
         end = rest.index(b"\n", start)

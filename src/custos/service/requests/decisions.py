@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from custos import plugins
-from custos.controlplane import Request, User
+from custos.controlplane import Request, RequestResult, User
 from custos.datamap.models import ErasureException
 from custos.rules import RequestNotCoveredError, RequestType, compute_due_dates, rule_set
 from custos.rules.models import NotCovered
@@ -21,7 +21,7 @@ from custos.service import audit
 from custos.service.core import Service
 from custos.service.errors import ConflictError, InvalidRequestError
 from custos.service.requests.lifecycle import OPEN, load, start, transition
-from custos.service.requests.records import Mail, email_of, mail_context
+from custos.service.requests.records import Mail, email_of, mail_context, send, subject_of
 
 DENIABLE = frozenset({"received", "identity_unverified", "verified", "approved", "failed"})
 
@@ -39,8 +39,6 @@ def approve(service: Service, request_id: str, *, actor: str) -> Request:
                 raise ConflictError(f"only a verified request can be approved; this one is {request.status}")
             transition(session, service, request, "approved", actor=actor)
             start(session, service, request, actor=actor)
-    from custos.service.requests.records import send
-
     send(service, mails)
     _decided(service, request, actor)
     return request
@@ -66,8 +64,6 @@ def deny(service: Service, request_id: str, *, actor: str, reason: str, exceptio
             if request.type == RequestType.ERASURE.value and cited is None:
                 raise InvalidRequestError("a deletion refusal names the exception it relies on (exception)")
             refuse(session, service, request, reason=reason, exception=cited, actor=actor, mails=mails, note=note)
-    from custos.service.requests.records import send
-
     send(service, mails)
     _decided(service, request, actor)
     return request
@@ -198,8 +194,6 @@ def extend(service: Service, request_id: str, *, actor: str, notice: str) -> Req
         email = email_of(service, request)
         if email:
             mails.append(Mail(email, "extension", {**mail_context(service, request), "notice": notice}))
-    from custos.service.requests.records import send
-
     send(service, mails)
     _decided(service, request, actor)
     return request
@@ -208,9 +202,6 @@ def extend(service: Service, request_id: str, *, actor: str, notice: str) -> Req
 def lift_restriction(service: Service, request_id: str, *, actor: str, notice: str) -> Request:
     """Lift a restriction the person asked for, telling them first (GDPR Art. 18(3)): the mail
     goes out, then the map's restriction flags are cleared on their rows."""
-    from custos.controlplane import RequestResult
-    from custos.service.requests.records import send, subject_of
-
     if not notice.strip():
         raise InvalidRequestError("lifting a restriction tells the person why (notice)")
     with service.plane.read() as session:
