@@ -124,12 +124,23 @@ def law(key: str, *extra: str | Path) -> Law:
 
 def _stamps(extra: tuple[str | Path, ...]) -> tuple[tuple[str, int], ...]:
     folder = company_dir()
-    own: list[Path] = []
+    own: tuple[Path, ...] = ()
     if folder is not None:
-        if not folder.is_dir():
+        try:
+            listed = folder.stat().st_mtime_ns  # a file added or removed changes it
+        except OSError:
+            listed = None
+        if listed is None or not folder.is_dir():
             raise RuleSetError(f"{RULES_DIR_VARIABLE} names no folder", file=str(folder))
-        own = sorted(folder.glob("*.yaml"))
+        own = _law_files(str(folder), listed)
     return tuple(_stamp(path) for path in (*own, *(Path(p) for p in extra)))
+
+
+@lru_cache(maxsize=8)
+def _law_files(folder: str, _listed: int) -> tuple[Path, ...]:
+    """The law files of ``folder``, listed once per change of the folder (every rule set asked
+    for checks the laws are current; it need not read the folder each time)."""
+    return tuple(sorted(Path(folder).glob("*.yaml")))
 
 
 def _stamp(path: Path) -> tuple[str, int]:
