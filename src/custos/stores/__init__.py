@@ -1,8 +1,8 @@
 """Store adapters behind one interface; a new kind of store is a plug-in, not an engine edit.
 
 The package holds the protocol (``base``, ``due``, ``values``) and the registry; the engine
-imports nothing else of it. An adapter is found by its URL's scheme among the factories the plug-ins give through the
-``custos_store_factories`` hook (the built-in SQL adapter and the in-memory reference store
+imports nothing else of it. An adapter is found by its URL's scheme among the factories the
+plug-ins give through the ``custos_store_factories`` hook (the built-in SQL adapter and the in-memory reference store
 among them) and those a package names under the ``custos.stores`` entry-point group.
 ``custos.stores.testing`` is the conformance suite a new adapter runs.
 """
@@ -26,7 +26,6 @@ from custos.stores.base import (
 )
 
 StoreFactory = Callable[[str, str], Store]
-
 
 
 def hide_password(url: str) -> str:
