@@ -75,6 +75,9 @@ class Settings(BaseSettings):
                                           "console lists it and its request shows as not yet complete")
     retention_every_hours: int = Field(
         24, ge=1, le=24 * 31, description="how often the worker sweeps the stores for data past its retention period")
+    scan_every_hours: int = Field(
+        0, ge=0, le=24 * 31, description="how often the worker scans the stores for personal data the map does "
+                                         "not list (custos scan); 0 scans only when asked")
     retention_retry_minutes: int = Field(
         60, ge=1, le=24 * 60, description="how soon a retention sweep that failed is tried again")
     job_lease_seconds: int = Field(

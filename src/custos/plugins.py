@@ -27,6 +27,7 @@ BUILTINS: tuple[str, ...] = (
     "custos.agents.plugin",
     "custos.recipients.plugin",
     "custos.breaches.plugin",
+    "custos.discovery.plugin",
 )
 
 _lock = threading.Lock()

@@ -66,12 +66,13 @@ def init(
 @app.command()
 @user_errors
 def validate(
-    path: Annotated[Path | None, typer.Argument(help="Data map file or folder.")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Data map file or folder; several are merged (a map and a proposal from custos scan --write).")] = None,
     map_path: MapOption = None,
     connect: Annotated[bool, typer.Option("--connect", help="Also check tables, columns and types on the live stores.")] = False,
 ) -> None:
     """Check a data map (and with --connect, against the live stores)."""
-    datamap = open_map(path or map_path)
+    datamap = open_map([*([map_path] if map_path else []), *(paths or [])] or None)
     for warning in datamap.warnings:
         typer.echo(f"warning: {warning}", err=True)
     from custos.engine.retention_rules import resolve_retention

@@ -93,8 +93,8 @@ def known_identities(subject: Subject, datamap: DataMap) -> Subject:
     return subject
 
 
-def open_map(path: Path | None) -> DataMap:
-    return load_datamap(path if path is not None else get_settings().datamap)
+def open_map(path: Path | list[Path] | None) -> DataMap:
+    return load_datamap(path if path else get_settings().datamap)
 
 
 def open_engine(datamap: DataMap) -> Engine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,17 @@ def default_map_path() -> Path:
     return Path(os.environ.get("CUSTOS_DATAMAP") or "custos.yaml")
 
 
-def load_datamap(path: str | Path | None = None) -> DataMap:
-    """Read, check and resolve the data map at ``path`` (a file or a folder of ``*.yaml``)."""
-    location = Path(path) if path is not None else default_map_path()
-    sources = read_sources(location)
-    return _build(merge_sources(sources), str(location))
+def load_datamap(path: str | Path | Sequence[str | Path] | None = None) -> DataMap:
+    """Read, check and resolve the data map at ``path`` (a file or a folder of ``*.yaml``, or
+    several of them, merged as the files of one folder are)."""
+    if path is None:
+        paths = [default_map_path()]
+    elif isinstance(path, str | Path):
+        paths = [Path(path)]
+    else:
+        paths = [Path(p) for p in path]
+    sources = [source for location in paths for source in read_sources(location)]
+    return _build(merge_sources(sources), str(paths[0]))
 
 
 def parse_datamap(text: str, *, file: str = "<datamap>") -> DataMap:
@@ -35,7 +42,12 @@ def parse_datamap(text: str, *, file: str = "<datamap>") -> DataMap:
 
 
 def merge_sources(sources: list[SourceMap]) -> SourceMap:
-    """Merge several files: lists are joined, ``organization`` may appear in one file only."""
+    """Merge several files: lists are joined, ``organization`` may appear in one file only.
+
+    A dataset whose key appears in several files is one dataset: its collections are joined,
+    and a collection named in several of them gets the fields of each (a field named twice is
+    an error naming both places). So a file may add fields to a collection another declares.
+    """
     if len(sources) == 1:
         return sources[0]
     merged = SourceMap()
@@ -64,7 +76,59 @@ def merge_sources(sources: list[SourceMap]) -> SourceMap:
                 merged.key_lines[key] = source.key_lines[key]
                 if not hasattr(value, "file"):
                     merged.file = source.file
+    if isinstance(merged.get("datasets"), SourceList):
+        merged["datasets"] = _joined(merged["datasets"], "key", "collections", _join_collections)
     return merged
+
+
+def _joined(items: SourceList, name: str, children: str, inner: Any = None) -> SourceList:
+    """Items with the same ``name`` made one: their ``children`` lists joined (then ``inner``)."""
+    out = SourceList()
+    out.file, out.line, out.item_lines = items.file, items.line, []
+    first: dict[Any, SourceMap] = {}
+    for item, line in zip(items, items.item_lines, strict=False):
+        key = item.get(name) if isinstance(item, SourceMap) else None
+        if key is None or not isinstance(item.get(children), SourceList) or key not in first:
+            if key is not None and isinstance(item, SourceMap) and isinstance(item.get(children), SourceList):
+                first[key] = item
+            out.append(item)
+            out.item_lines.append(line)
+            continue
+        held = first[key]
+        for extra in item:
+            if extra in (name, children):
+                continue
+            if extra in held:
+                raise DataMapError(f"{extra!r} of {key!r} is already given in {held.file}; give it in one file",
+                                   file=item.file, line=item.key_lines.get(extra), key=extra)
+            held[extra] = item[extra]
+            held.key_lines[extra] = item.key_lines[extra]
+        target: SourceList = held[children]
+        target.extend(item[children])
+        target.item_lines.extend(item[children].item_lines)
+    if inner is not None:
+        for item in out:
+            if isinstance(item, SourceMap) and isinstance(item.get(children), SourceList):
+                item[children] = inner(item[children])
+    return out
+
+
+def _join_collections(collections: SourceList) -> SourceList:
+    joined = _joined(collections, "name", "fields")
+    for collection in joined:
+        if not isinstance(collection, SourceMap) or not isinstance(collection.get("fields"), SourceList):
+            continue
+        seen: dict[Any, SourceMap] = {}
+        for data_field in collection["fields"]:
+            if not isinstance(data_field, SourceMap):
+                continue
+            known = seen.get(data_field.get("name"))
+            if known is not None and known.file != data_field.file:
+                raise DataMapError(
+                    f"field {data_field.get('name')!r} of collection {collection.get('name')!r} is already "
+                    f"declared in {known.file} line {known.line}", file=data_field.file, line=data_field.line)
+            seen.setdefault(data_field.get("name"), data_field)
+    return joined
 
 
 def _build(raw: SourceMap, location: str) -> DataMap:

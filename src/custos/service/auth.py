@@ -33,12 +33,13 @@ from custos.service.errors import (
 from custos.service.vault import same, sha256_hex
 
 SCOPES = ("requests:read", "requests:write", "audit:read", "opendsr", "users:write", "agents:write",
-          "holds:read", "holds:write", "retention:run", "breaches:read", "breaches:write")
+          "holds:read", "holds:write", "retention:run", "breaches:read", "breaches:write", "scans:read",
+          "scans:write")
 ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset(SCOPES),
     "operator": frozenset({"requests:read", "requests:write", "audit:read", "holds:read", "retention:run",
-                           "breaches:read"}),
-    "auditor": frozenset({"requests:read", "audit:read", "holds:read", "breaches:read"}),
+                           "breaches:read", "scans:read", "scans:write"}),
+    "auditor": frozenset({"requests:read", "audit:read", "holds:read", "breaches:read", "scans:read"}),
 }
 SESSION_COOKIE = "custos_session"
 SESSION_LIFETIME = timedelta(hours=8)

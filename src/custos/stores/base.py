@@ -160,3 +160,46 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A declared reference from some columns of a table to another table's key."""
+
+    columns: tuple[str, ...]
+    referred: str
+    referred_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A bounded sample of a table's rows, read in one statement.
+
+    Text is cut to ``TEXT_LIMIT`` characters in the store; binary columns come back as
+    their length only. ``method`` says how the rows were chosen (``tablesample``, ``random
+    keys``, ``key ranges``, ``all rows``, ``first rows``), so a reader knows how
+    representative they are.
+    """
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    estimated_rows: int | None
+    method: str
+
+
+TEXT_LIMIT = 2000
+
+
+@runtime_checkable
+class ScanningStore(Protocol):
+    """A store ``custos scan`` can look inside: list its tables, their references, sample rows."""
+
+    system: str
+
+    def tables(self) -> list[str]:
+        """Every table (collection) the connection can see."""
+        ...
+
+    def foreign_keys(self, collection: str) -> list[ForeignKey]: ...
+
+    def sample_rows(self, collection: str, columns: Sequence[str], limit: int) -> Sample: ...

@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custos.errors import StoreError
-from custos.stores.base import Assignment, ColumnInfo, ColumnKind, Selector
+from custos.stores.base import (
+    TEXT_LIMIT,
+    Assignment,
+    ColumnInfo,
+    ColumnKind,
+    ForeignKey,
+    Sample,
+    Selector,
+)
 from custos.stores.values import coerce
 
 SCHEME = "memory"
@@ -106,6 +114,22 @@ class MemoryStore:
             yield _Transaction(self, working)
             _databases[self.name] = working  # only a block that did not raise gets here
 
+    # -- scanning ---------------------------------------------------------------------
+    def tables(self) -> list[str]:
+        with _lock:
+            return sorted(self._collections)
+
+    def foreign_keys(self, collection: str) -> list[ForeignKey]:
+        return []  # a memory store declares no references
+
+    def sample_rows(self, collection: str, columns: Sequence[str], limit: int) -> Sample:
+        """The first ``limit`` rows (a memory store is small), cut as a database cuts them."""
+        with _lock:
+            held = self._collection(self._collections, collection)
+            rows = [tuple(_cut(row.get(c)) for c in columns) for row in held.rows[:limit]]
+            total = len(held.rows)
+        return Sample(tuple(columns), rows, total, "all rows" if total <= limit else "first rows")
+
     def close(self) -> None:
         """Nothing to release: the data stays with the URL."""
 
@@ -168,3 +192,11 @@ def _apply(row: dict[str, Any], assignment: Assignment) -> None:
         row[assignment.field] = assignment.constant
     elif assignment.mapping is not None and current in assignment.mapping:
         row[assignment.field] = assignment.mapping[current]
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    if isinstance(value, str) and len(value) > TEXT_LIMIT:
+        return value[:TEXT_LIMIT]
+    return value

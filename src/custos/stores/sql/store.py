@@ -26,6 +26,7 @@ from custos.matching import REMOVABLE, MatchRule
 from custos.stores.base import Assignment, ColumnInfo, ColumnKind, LookupPlan, Selector
 from custos.stores.sql.due import DueQueries
 from custos.stores.sql.owners import OwnerQueries
+from custos.stores.sql.scan import ScanQueries
 from custos.stores.values import coerce
 
 DEFAULT_BATCH = 500
@@ -78,7 +79,7 @@ def column_kind(type_: sa.types.TypeEngine[Any]) -> ColumnKind:
     return ColumnKind.OTHER
 
 
-class SQLStore(DueQueries, OwnerQueries):
+class SQLStore(DueQueries, OwnerQueries, ScanQueries):
     """A relational database reached through a SQLAlchemy URL."""
 
     def __init__(self, system: str, url: str, *, batch_size: int = DEFAULT_BATCH) -> None:
