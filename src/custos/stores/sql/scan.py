@@ -2,16 +2,18 @@
 
 A sample is one statement per table and never a read of the whole table:
 
-- PostgreSQL: ``TABLESAMPLE SYSTEM`` at the percentage that yields about the sample size
-  from the planner's row estimate (``pg_class.reltuples``), then ``LIMIT``;
+- PostgreSQL: ``TABLESAMPLE`` at the percentage that yields about the sample size from the
+  planner's row estimate (``pg_class.reltuples``), then ``LIMIT``: ``SYSTEM`` (whole pages)
+  on a large table, ``BERNOULLI`` (single rows) on one of a few pages;
 - SQLite: rows at random ``rowid`` values between 1 and ``max(rowid)`` (the rowid index
   answers both);
 - MariaDB/MySQL, and any table with a single integer key: a few runs of consecutive keys
   from random starting points, through the primary key's index.
 
-A small table is read whole; a table with none of these is read from its first rows, and
-the sample says so. Text is cut to ``TEXT_LIMIT`` characters in the database and binary
-columns come back as their length, so a 10 MB cell costs what a short one does.
+A small table is read whole; a table with none of these, or a draw that came back nearly
+empty, is read from its first rows, and the sample says so. Text is cut to ``TEXT_LIMIT``
+characters in the database and binary columns come back as their length, so a 10 MB cell
+costs what a short one does.
 """
 
 from __future__ import annotations
@@ -87,6 +89,9 @@ class ScanQueries:
                 return Sample(tuple(columns), [tuple(r) for r in rows], estimate, method)
             statement, method = self._sampling(conn, table, selected, limit, estimate)
             rows = conn.execute(statement).all()
+            if estimate and len(rows) < min(limit, estimate) // 4:  # an unlucky draw: read the first rows
+                rows = conn.execute(sa.select(*selected).limit(limit)).all()
+                method = "first rows"
         return Sample(tuple(columns), [tuple(r) for r in rows][:limit], estimate, method)
 
     def _estimate(self, conn: Connection, table: sa.Table) -> int | None:
@@ -113,8 +118,11 @@ class ScanQueries:
     def _sampling(self, conn: Connection, table: sa.Table, selected: list[Any], limit: int,
                   estimate: int | None) -> tuple[Any, str]:
         if self.dialect == "postgresql" and estimate:
+            # whole pages (SYSTEM) on a large table; single rows (BERNOULLI) on one of a few
+            # pages, where a handful of sampled pages could miss every row
             percent = min(100.0, 100.0 * 3 * limit / estimate)
-            sampled = table.tablesample(sa.func.system(percent))
+            method = sa.func.system if estimate >= 100 * limit else sa.func.bernoulli
+            sampled = table.tablesample(method(percent))
             adapted = [sa.sql.util.ClauseAdapter(sampled).traverse(c) for c in selected]
             return sa.select(*adapted).limit(limit), "tablesample"
         if self.dialect == "sqlite" and estimate:
