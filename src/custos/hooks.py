@@ -86,6 +86,13 @@ def custos_cli(app: typer.Typer) -> None:
 
 
 @hookspec
+def custos_openapi(document: dict[str, Any], service: Service) -> None:
+    """Make the OpenAPI document exact where only the running service knows a value: the
+    map's systems, collections, topics, identity types. Change ``document`` in place; use
+    ``custos.service.http.openapi.operation_body`` to find an operation's request body."""
+
+
+@hookspec
 def custos_request_flags(service: Service, request_ids: list[str]) -> dict[str, list[str]]:  # type: ignore[empty-body]
     """What an operator must know of these requests beyond their status, by request id, in
     words ("a recipient has not been told"); the queue and the request page show it, and a

@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from custos.breaches import notices, register
 from custos.breaches.models import Breach
 from custos.service.auth import Principal
 from custos.service.core import Service
 from custos.service.http.api.deps import ServiceDep, require
+from custos.service.http.api.schemas import Moment
 
 router = APIRouter(prefix="/v1/admin/breaches", tags=["breaches"])
 ReadBreaches = Annotated[Principal, Depends(require("breaches:read"))]
@@ -26,11 +27,11 @@ class BreachCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     summary: Text
-    aware_at: datetime = Field(description="when the company became aware of it (the 72 hours start here)")
-    detected_at: datetime | None = None
+    aware_at: Moment = Field(description="when the company became aware of it (the 72 hours start here)")
+    detected_at: Moment | None = None
     targets: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
         min_length=1, max_length=100, description="system:KEY, dataset:KEY or dataset.collection")
-    encrypted: bool = False
+    encrypted: StrictBool = False
     consequences: Annotated[str, Field(max_length=2000)] | None = None
     measures: Annotated[str, Field(max_length=2000)] | None = None
 

@@ -42,3 +42,17 @@ def custos_cli(app: typer.Typer) -> None:
     from custos.breaches.cli import breach_app
 
     app.add_typer(breach_app, name="breach")
+
+
+@hookimpl
+def custos_openapi(document: dict[str, Any], service: Service) -> None:
+    """A breach's targets are the map's systems, datasets and collections: the document lists them."""
+    from custos.service.http.openapi import operation_body
+
+    body = operation_body(document, "/v1/admin/breaches")
+    if body is not None:
+        datamap = service.datamap
+        body["properties"]["targets"]["items"]["enum"] = (
+            [f"system:{k}" for k in sorted(datamap.systems)]
+            + [f"dataset:{k}" for k in sorted({q.split(".", 1)[0] for q in datamap.collections})]
+            + sorted(datamap.collections))

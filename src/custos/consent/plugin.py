@@ -38,3 +38,27 @@ def custos_request_completed(service: Service, request: Request, kind: str, subj
     if kind not in CHOICES:
         return None
     return record_choice(service, request, RequestType(kind), subject)
+
+
+@hookimpl
+def custos_openapi(document: dict[str, Any], service: Service) -> None:
+    """Email topics are the map's and webhook events the service's: the document lists them."""
+    from custos.consent.purposes import email_topics
+    from custos.consent.webhooks import EVENT_TYPES
+    from custos.service.http.openapi import operation_body
+
+    webhook = operation_body(document, "/v1/admin/consent/webhooks")
+    if webhook is not None:
+        webhook["properties"]["events"]["items"]["enum"] = list(EVENT_TYPES)
+    topics = sorted(t.key for t in email_topics(service.datamap))
+    for path, field in (("/v1/email/subscriptions", "topics"), ("/v1/email/suppressions", "topics"),
+                        ("/v1/email/suppressions/check", "topic")):
+        body = operation_body(document, path)
+        if body is None or field not in body.get("properties", {}):
+            continue
+        node = body["properties"][field]
+        for option in node.get("anyOf", [node]):
+            if option.get("type") == "array":
+                option["items"]["enum"] = topics
+            elif option.get("type") == "string":
+                option["enum"] = topics

@@ -42,3 +42,16 @@ def custos_tasks(service: Service) -> list[Task]:
     from custos.discovery.service import scheduled
 
     return [Task("custos-scheduled-scan", lambda: scheduled(service), 300.0)]
+
+
+@hookimpl
+def custos_openapi(document: dict[str, Any], service: Service) -> None:
+    """A scan names systems of the map: the document lists them."""
+    from custos.service.http.openapi import operation_body
+
+    body = operation_body(document, "/v1/admin/scans")
+    if body is not None:
+        systems = body["properties"]["systems"]
+        for option in systems.get("anyOf", [systems]):
+            if option.get("type") == "array":
+                option["items"]["enum"] = sorted(service.datamap.systems)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from custos.recipients import notices
 from custos.service.http.api.deps import ServiceDep
-from custos.service.http.api.schemas import ErrorBody
+from custos.service.http.api.schemas import MAX_ID, ErrorBody
 
 router = APIRouter(prefix="/v1/recipient-notices", tags=["recipients"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (403, 404, 409, 422)}
@@ -22,7 +22,8 @@ class Acknowledgement(BaseModel):
 
 
 @router.post("/{notice_id}/ack", responses=ERRORS)
-def acknowledge(notice_id: int, body: Acknowledgement, service: ServiceDep) -> dict[str, str]:
+def acknowledge(notice_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Acknowledgement,
+                service: ServiceDep) -> dict[str, str]:
     """The recipient confirms it acted on the notice (once; a wrong or used token is refused)."""
     notice = notices.acknowledge(service, notice_id, body.token)
     return {"status": notice.status}

@@ -27,3 +27,21 @@ def custos_request_handlers() -> dict[str, RequestHandler]:
     return {"access": handlers.access, "portability": handlers.access, "categories": handlers.categories,
             "erasure": handlers.erasure, "correction": handlers.correction, "restriction": handlers.restriction,
             **dict.fromkeys(choices, handlers.choice)}
+
+
+@hookimpl
+def custos_openapi(document: dict[str, Any], service: Any) -> None:
+    """A request names its person by one identity at least; the account token header is
+    offered only where the service takes account tokens."""
+    from custos.service.http.openapi import operation_body
+
+    body = operation_body(document, "/v1/requests")
+    if body is not None:
+        body["anyOf"] = [
+            {"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
+            {"required": ["phone"], "properties": {"phone": {"type": "string", "minLength": 1}}},
+            {"required": ["identities"], "properties": {"identities": {"type": "object", "minProperties": 1}}},
+        ]
+    if not service.settings.account_token_key:
+        operation = document.get("paths", {}).get("/v1/requests", {}).get("post", {})
+        operation["parameters"] = [p for p in operation.get("parameters", []) if p.get("name") != "x-account-token"]

@@ -24,14 +24,14 @@ Topic = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,99}$")]
 
 
 class SubscriptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
     email: Address
     topics: list[Topic] = Field(default_factory=list, max_length=50, description="empty: every topic")
 
 
 class SuppressionQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
     emails: list[Address] = Field(min_length=1, max_length=1000)
     topic: Topic | None = Field(None, description="the mail's topic; empty: any marketing mail")
@@ -44,7 +44,7 @@ class SuppressionAnswer(BaseModel):
 
 
 class SuppressionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
     emails: list[Address] = Field(min_length=1, max_length=1000)
     topics: list[Topic] = Field(default_factory=list, max_length=50)
@@ -52,7 +52,7 @@ class SuppressionCreate(BaseModel):
 
 
 class HeadersQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
     email: Address
     topic: Topic | None = None

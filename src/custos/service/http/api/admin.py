@@ -14,7 +14,7 @@ from custos.controlplane import AuditEntry, Request, RequestResult
 from custos.service import audit
 from custos.service.auth import SESSION_COOKIE, end_session
 from custos.service.core import Service
-from custos.service.errors import ServiceError
+from custos.service.errors import InvalidRequestError
 from custos.service.http.api.deps import ReadAudit, ReadRequests, ServiceDep, WriteRequests
 from custos.service.http.api.schemas import (
     MAX_ID,
@@ -189,7 +189,7 @@ def metrics(
     from custos.service.metrics import request_metrics
 
     if end < start:
-        raise ServiceError("'to' is before 'from'")
+        raise InvalidRequestError(f"'to' ({end}) is before 'from' ({start})")
     return request_metrics(service, start, end).to_dict()
 
 

@@ -17,7 +17,7 @@ from custos.controlplane import RetentionRun
 from custos.service import holds, sweeps
 from custos.service.auth import Principal
 from custos.service.http.api.deps import ServiceDep, require
-from custos.service.http.api.schemas import MAX_ID, ErrorBody
+from custos.service.http.api.schemas import MAX_ID, ErrorBody, Moment
 
 router = APIRouter(prefix="/v1/admin", tags=["retention"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 403, 404, 422)}
@@ -36,7 +36,7 @@ class HoldCreate(BaseModel):
     identities: dict[str, list[Annotated[str, Field(max_length=320)]]] | None = Field(default=None, max_length=8)
     reason: str = Field(min_length=1, max_length=2000)
     matter: str = Field(min_length=1, max_length=200)
-    ends_at: datetime | None = None
+    ends_at: Moment | None = None
 
 
 class RunPublic(BaseModel):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from custos.rules import RequestNotCoveredError, RequestType, request_kind, request_types
 
@@ -18,8 +18,20 @@ Text = Field(min_length=1, max_length=2000)
 MAX_ID = 2**63 - 1
 
 
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("a moment is written as an RFC 3339 date and time, not a number")
+    return value
+
+
+#: a moment in a request body: an RFC 3339 string, as the document says (not seconds since 1970)
+Moment = Annotated[datetime, BeforeValidator(_not_a_number)]
+
+
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # patterns read as Python reads them, as the service's own checks (str.isspace) and the
+    # OpenAPI document's generators do
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, regex_engine="python-re")
 
 
 class Error(BaseModel):
@@ -27,8 +39,11 @@ class Error(BaseModel):
     message: str
 
 
+#: the characters Python's ``str.isspace`` (and so ``str.strip`` and ``normalize_email``) reads as
+#: space, written out: JSON Schema's ``\s`` is ECMAScript's, which differs from Python's
+SPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 #: an email as the service takes it: name@domain, spaces at either end ignored (``normalize_email``)
-EMAIL_PATTERN = r"^\s*\S+@[^@\s]+\s*$"
+EMAIL_PATTERN = f"^[{SPACE}]*[^{SPACE}]+@[^@{SPACE}]+[{SPACE}]*$"
 
 
 class ErrorBody(BaseModel):
@@ -51,7 +66,7 @@ class RequestCreate(_Body):
                       + ", ".join(RequestType) + ", or one a plug-in adds",
                       json_schema_extra=lambda schema: schema.update(enum=list(request_types())))
     jurisdiction: str | None = Field(None, max_length=32, description="default: the organization's first")
-    email: str | None = Field(None, max_length=320)
+    email: str | None = Field(None, max_length=320, pattern=EMAIL_PATTERN)
     phone: str | None = Field(None, max_length=64)
     identities: dict[str, str] = Field(default_factory=dict, max_length=10,
                                        description="other identities, e.g. {'user_id': '42'}")
@@ -241,6 +256,6 @@ class OpenDsrCreate(BaseModel):
     subject_request_type: Literal["access", "portability", "erasure"]
     subject_identities: list[OpenDsrIdentity] = Field(min_length=1, max_length=20)
     regulation: Literal["gdpr", "ccpa"] | None = None
-    submitted_time: datetime | None = None
+    submitted_time: Moment | None = None
     api_version: str | None = Field(None, max_length=16)
     status_callback_urls: list[str] = Field(default_factory=list, max_length=10)
