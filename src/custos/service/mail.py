@@ -30,7 +30,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from custos.errors import ConfigError
 
-KINDS = ("acknowledgement", "code", "completion", "extension", "refusal", "appeal_outcome", "restriction_lifted")
+KINDS = ("acknowledgement", "code", "completion", "extension", "refusal", "appeal_outcome", "restriction_lifted",
+         "objection_outcome")
 
 @dataclass(frozen=True)
 class Rendered:

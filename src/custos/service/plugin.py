@@ -23,10 +23,18 @@ def custos_job_handlers() -> dict[str, Any]:
 def custos_request_handlers() -> dict[str, RequestHandler]:
     from custos.service.requests import handlers
 
-    choices = ("objection", "opt_out_sale_sharing", "opt_in_sale_sharing", "limit_sensitive", "withdraw_consent")
+    choices = ("opt_out_sale_sharing", "opt_in_sale_sharing", "limit_sensitive", "withdraw_consent")
     return {"access": handlers.access, "portability": handlers.access, "categories": handlers.categories,
             "erasure": handlers.erasure, "correction": handlers.correction, "restriction": handlers.restriction,
-            **dict.fromkeys(choices, handlers.choice)}
+            "objection": handlers.objection, **dict.fromkeys(choices, handlers.choice)}
+
+
+@hookimpl
+def custos_request_flags(service: Any, request_ids: list[str]) -> dict[str, list[str]]:
+    """An objection to processing on legitimate interests waits for an operator's decision."""
+    from custos.service.requests.decisions import objections_to_weigh
+
+    return objections_to_weigh(service, request_ids)
 
 
 @hookimpl

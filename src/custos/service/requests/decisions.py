@@ -258,3 +258,64 @@ def cancel(service: Service, request_id: str, *, actor: str) -> Request:
         transition(session, service, request, "cancelled", actor=actor)
     _decided(service, request, actor)
     return request
+
+
+def _to_weigh(session: Session, request_id: str) -> list[str]:
+    """The purposes of an objection still waiting for an operator, or ``[]``."""
+    rows = list(session.scalars(sa.select(RequestResult).where(
+        RequestResult.request_id == request_id, RequestResult.kind.in_(("objection", "objection_decided")))))
+    if any(r.kind == "objection_decided" for r in rows):
+        return []
+    return [str(k) for r in rows for k in (r.collections or {}).get("to_weigh", [])]
+
+
+def objections_to_weigh(service: Service, request_ids: list[str]) -> dict[str, list[str]]:
+    """Flags for the queue: objections whose weighing (GDPR Art. 21(1)) is the operator's to do."""
+    flags: dict[str, list[str]] = {}
+    with service.plane.read() as session:
+        rows = list(session.scalars(sa.select(RequestResult).where(
+            RequestResult.request_id.in_(request_ids), RequestResult.kind.in_(("objection", "objection_decided")))))
+    decided = {r.request_id for r in rows if r.kind == "objection_decided"}
+    purposes = service.datamap.purposes
+    for row in rows:
+        keys = (row.collections or {}).get("to_weigh", [])
+        if row.kind == "objection" and keys and row.request_id not in decided:
+            names = ", ".join(purposes[k].name if k in purposes else k for k in keys)
+            flags.setdefault(row.request_id, []).append(
+                f"objection to processing on legitimate interests ({names}): weigh the person's grounds against "
+                "the company's and decide (GDPR Art. 21(1))")
+    return flags
+
+
+def decide_objection(service: Service, request_id: str, *, upheld: bool, reason: str, actor: str) -> Request:
+    """The operator's decision on an objection to processing on legitimate interests: upheld,
+    the processing stops for the person; refused, the person reads the compelling legitimate
+    grounds that override theirs and how to complain (GDPR Art. 21(1), Art. 12(4))."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidRequestError("say what was decided and why (reason); the person reads it")
+    with service.plane.read() as session:
+        request = load(session, request_id)
+        if request.type != RequestType.OBJECTION.value or request.status != "completed":
+            raise ConflictError("only a completed objection can be decided")
+        keys = _to_weigh(session, request_id)
+        if not keys:
+            raise ConflictError("this objection has nothing left to weigh")
+        email = email_of(service, request)
+        names = [service.datamap.purposes[k].name if k in service.datamap.purposes else k for k in keys]
+        context = {**mail_context(service, request), **recourse(service, request), "upheld": upheld,
+                   "reason": reason, "purposes": names}
+    moment = service.clock()
+    with service.plane.write() as session:
+        stored = load(session, request_id)
+        session.add(RequestResult(request_id=stored.id, kind="objection_decided",
+                                  status="upheld" if upheld else "refused", row_count=0, residual_ok=None,
+                                  collections={"purposes": keys},
+                                  result_encrypted=service.vault.encrypt_json({"upheld": upheld, "reason": reason}),
+                                  created_at=moment))
+        audit.append(session, "request.objection_decided", actor=actor, request_id=stored.id, at=moment,
+                     detail={"upheld": upheld, "purposes": keys, "reason": reason, "told": bool(email)})
+    if email:
+        send(service, [Mail(email, "objection_outcome", context)])
+    with service.plane.read() as session:
+        return load(session, request_id)

@@ -20,6 +20,8 @@ from typing import Any
 
 from custos import plugins
 from custos.controlplane import Hold, Request
+from custos.datamap import DataMap
+from custos.datamap.models import LawfulBasis, Purpose
 from custos.engine import Subject
 from custos.package import build_package
 from custos.service import holds
@@ -129,6 +131,36 @@ def restriction(run: Run) -> Outcome:
                    result={"restricted": restricted.to_dict()},
                    summary="We keep your personal information but no longer use it. We will tell you before "
                            "we lift this restriction.")
+
+
+#: a data use that markets to the person: an objection to it is absolute (GDPR Art. 21(3))
+MARKETING = "marketing"
+
+
+def weighable(datamap: DataMap) -> list[Purpose]:
+    """The purposes an objection under GDPR Art. 21(1) reaches and an operator must weigh:
+    processing on legitimate interests or a public task, other than direct marketing (which
+    stops at once, without weighing)."""
+    bases = (LawfulBasis.LEGITIMATE_INTERESTS, LawfulBasis.PUBLIC_TASK)
+    return [p for p in datamap.purposes.values()
+            if p.lawful_basis in bases and not any(use.startswith(MARKETING) for use in p.uses)]
+
+
+def objection(run: Run) -> Outcome:
+    """An objection (GDPR Art. 21): direct marketing stops at once (the consent plug-in withdraws
+    those purposes); processing on legitimate interests or a public task becomes a decision for
+    an operator, who weighs the person's grounds against the company's (Art. 21(1))."""
+    recorded = choice(run)
+    to_weigh = weighable(run.service.datamap)
+    if not to_weigh:
+        recorded.summary = "We have stopped using your personal information for direct marketing."
+        return recorded
+    keys = [p.key for p in to_weigh]
+    names = "; ".join(p.name for p in to_weigh)
+    return Outcome("recorded", counts={"to_weigh": keys}, result={**recorded.result, "to_weigh": keys},
+                   summary="We have stopped using your personal information for direct marketing. You may also "
+                           f"object to our other uses of it that rest on our legitimate interests ({names}); we are "
+                           "weighing your objection and will write to you with our decision.")
 
 
 def choice(run: Run) -> Outcome:

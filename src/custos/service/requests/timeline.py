@@ -95,6 +95,9 @@ SENTENCES: dict[str, Callable[[dict[str, Any]], str]] = {
     "request.refused_at_intake": lambda d: f"Refused as it arrived: {d.get('reason', '')}",
     "request.restriction_lifted": lambda d: (f"The restriction was lifted after telling the person why: "
                                              f"{d.get('notice', '')}"),
+    "request.objection_decided": lambda d: (
+        ("The objection was upheld; the processing stopped: " if d.get("upheld")
+         else "The objection was refused on compelling legitimate grounds: ") + str(d.get("reason", ""))),
     "request.assigned": lambda d: (f"Assigned to {d['assignee']}" if d.get("assignee") else "Unassigned"),
     "verification.code_sent": lambda d: "A confirmation code was mailed to the person",
     "verification.code_failed": lambda d: f"A wrong confirmation code was entered (attempt {d.get('attempt', '?')})",

@@ -24,6 +24,7 @@ from custos.service.http.api.schemas import (
     Denial,
     ErrorBody,
     ExtensionNotice,
+    ObjectionDecision,
     QueueItem,
     RequestDetail,
     ResultPublic,
@@ -119,6 +120,15 @@ def lift_restriction(request_id: UUID, body: ExtensionNotice, service: ServiceDe
     map's restriction flags are cleared on their rows."""
     return queue_item(service, decisions.lift_restriction(service, str(request_id), actor=principal.name,
                                                           notice=body.notice))
+
+
+@router.post("/requests/{request_id}/objection", response_model=QueueItem, responses=ERRORS)
+def decide_objection(request_id: UUID, body: ObjectionDecision, service: ServiceDep,
+                     principal: WriteRequests) -> QueueItem:
+    """Decide an objection to processing on legitimate interests (GDPR Art. 21(1)); the person
+    is mailed the decision and, when it is refused, the grounds and how to complain."""
+    return queue_item(service, decisions.decide_objection(service, str(request_id), upheld=body.upheld,
+                                                          reason=body.reason, actor=principal.name))
 
 
 @router.post("/requests/{request_id}/assign", response_model=QueueItem, responses=ERRORS)

@@ -221,6 +221,14 @@ class ExtensionNotice(_Body):
     notice: str = Text
 
 
+class ObjectionDecision(_Body):
+    """An operator's decision on an objection to processing on legitimate interests (GDPR Art. 21(1))."""
+
+    upheld: bool = Field(description="true: the processing stops for the person; false: it continues on "
+                                     "compelling legitimate grounds, which reason gives")
+    reason: str = Field(min_length=1, max_length=2000, description="what the person reads: the decision and why")
+
+
 class ChainStatus(BaseModel):
     ok: bool
     entries: int

@@ -214,6 +214,9 @@ def _detail(request: Request, service: Service, principal: Principal, request_id
                   label=label(stored), history=timeline(history), results=results, error=error,
                   operators=operators, counted=counted, flags=flags,
                   lifted=any(r.kind == "restriction_lifted" for r in results),
+                  to_weigh=[] if any(r.kind == "objection_decided" for r in results) else
+                  [service.datamap.purposes[k].name if k in service.datamap.purposes else k
+                   for r in results if r.kind == "objection" for k in (r.collections or {}).get("to_weigh", [])],
                   late=is_late(service, stored), near=is_near(service, stored), stuck=stuck,
                   exceptions=decisions.exception_choices(service, stored.jurisdiction),
                   can_write=principal.can("requests:write"),
@@ -224,6 +227,7 @@ def _detail(request: Request, service: Service, principal: Principal, request_id
 def decide(
     request: Request, request_id: UUID, action: str, service: ServiceDep, csrf_token: Text = "",
     reason: Text = "", exception: Text = "", notice: Text = "", note: Text = "", assignee: Text = "",
+    upheld: Text = "",
 ) -> Response:
     """Approve, deny, extend, retry or assign, from the request's page."""
     principal = form_writer(request, service, csrf_token, "requests:write", "your role can only read")
@@ -242,6 +246,9 @@ def decide(
             jobs.retry(service, identifier, actor=principal.name)
         elif action == "lift-restriction":
             decisions.lift_restriction(service, identifier, actor=principal.name, notice=notice)
+        elif action == "objection":
+            decisions.decide_objection(service, identifier, upheld=upheld == "yes", reason=reason,
+                                       actor=principal.name)
         elif action == "assign":
             decisions.assign(service, identifier, assignee.strip() or None, actor=principal.name)
         else:
