@@ -75,6 +75,12 @@ def validate(
     datamap = open_map([*([map_path] if map_path else []), *(paths or [])] or None)
     for warning in datamap.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    from custos.service.languages import SHIPPED
+
+    for language in datamap.organization.languages:
+        if language not in SHIPPED:
+            typer.echo(f"warning: organization.languages names {language!r}, but Custos writes mails in "
+                       f"{', '.join(SHIPPED)} only; a request in {language!r} is answered in English", err=True)
     from custos.engine.retention_rules import resolve_retention
 
     retention = resolve_retention(datamap)

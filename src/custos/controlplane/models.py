@@ -106,6 +106,8 @@ class Request(Base):
     external_ref: Mapped[str | None] = mapped_column(sa.String(64))
     #: the console user (email) who handles the request
     assignee: Mapped[str | None] = mapped_column(sa.String(320), index=True)
+    #: the language the person's mails are written in (one the map's organization offers)
+    language: Mapped[str | None] = mapped_column(sa.String(16))
 
     __table_args__ = (sa.Index("ix_requests_agent_external_ref", "agent_id", "external_ref", unique=True),)
     callback_urls: Mapped[list[str] | None] = mapped_column(sa.JSON)

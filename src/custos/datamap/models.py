@@ -262,6 +262,10 @@ class Organization(Strict):
     jurisdictions: list[str] = Field(min_length=1)
     phone_region: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
     security_measures: list[str] = Field(default_factory=list)
+    #: the languages the company writes to people in, the first being its default; a request
+    #: is answered in the one the person asked in (the form's or the API's language)
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = Field(default_factory=lambda: ["en"],
+                                                                           min_length=1, max_length=20)
 
 
 class Purpose(Strict):

@@ -50,6 +50,7 @@ class Templates:
                                  keep_trailing_newline=True)
         self._html = Environment(loader=loader, autoescape=select_autoescape(default=True),
                                  undefined=StrictUndefined)
+        self._names = frozenset(loader.list_templates())
 
     def render(self, kind: str, context: dict[str, Any]) -> Rendered:
         """The subject, plain text and HTML of mail ``kind``."""
@@ -57,12 +58,23 @@ class Templates:
         if isinstance(label, str) and "a_request_label" not in context:
             # "an access request", "a deletion request"
             context = {**context, "a_request_label": f"{'an' if label[:1] in 'aeio' else 'a'} {label}"}
-        text = self._text.get_template(f"{kind}.txt.j2").render(**context)
+        language = context.get("language")
+        own = f"{language}/{kind}.txt.j2" if isinstance(language, str) and language != "en" else None
+        if own is not None and own in self._names:
+            text = self._text.get_template(own).render(**context)
+        else:
+            text = self._text.get_template(f"{kind}.txt.j2").render(**context)
+            own = None
         first, _, body = text.partition("\n")
         if not first.startswith("Subject: "):
             raise ValueError(f"mail template {kind} must start with a Subject: line")
-        html = self._html.get_template(f"{kind}.html.j2").render(**context)
-        return Rendered(first.removeprefix("Subject: ").strip(), body.lstrip("\n"), html)
+        subject, body = first.removeprefix("Subject: ").strip(), body.lstrip("\n")
+        if own is not None:  # a translation is written once, as text; its HTML follows from it
+            html = self._html.get_template("translated.html.j2").render(
+                **context, subject=subject, paragraphs=[p for p in body.split("\n\n") if p.strip()])
+        else:
+            html = self._html.get_template(f"{kind}.html.j2").render(**context)
+        return Rendered(subject, body, html)
 
 
 _TEMPLATES = Templates("custos.service")

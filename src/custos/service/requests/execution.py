@@ -16,7 +16,7 @@ from typing import Any
 from custos import plugins
 from custos.controlplane import Hold, Job, RequestResult
 from custos.errors import JobFailure
-from custos.service import audit, packages
+from custos.service import audit, languages, packages
 from custos.service.core import Service
 from custos.service.holds import HOLD_EXCEPTION
 from custos.service.requests.handlers import Held, Outcome, Run, registry
@@ -86,12 +86,14 @@ def _finish(service: Service, request_id: str, kind: str, outcome: Outcome) -> N
         else:
             raise_after = None
             context: dict[str, Any] = {**mail_context(service, request), "answered_as": request.answered_as,
-                                       "package_url": None, "categories": outcome.categories,
-                                       "summary": outcome.summary, "kept": outcome.kept}
+                                       "package_url": None, "categories": outcome.categories, "kept": outcome.kept}
+            context["summary"] = languages.say(outcome.summary, context["language"])
             if outcome.package is not None:
                 package, token = packages.create(session, service, request, outcome.package)
+                expires = package.expires_at
                 context.update(package_url=packages.url(service, token),
-                               package_expires=package.expires_at.strftime("%d %B %Y %H:%M UTC"),
+                               package_expires=f"{languages.day(expires, context['language'])} "
+                                               f"{expires.strftime('%H:%M')} UTC",
                                package_downloads=package.downloads_left)
             transition(session, service, request, "completed", actor="system", rows=outcome.rows)
             email = email_of(service, request)

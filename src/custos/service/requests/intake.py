@@ -26,7 +26,7 @@ from custos.rules import (
     request_kind,
     request_types,
 )
-from custos.service import audit
+from custos.service import audit, languages
 from custos.service.core import Service
 from custos.service.errors import ConflictError, InvalidRequestError, NotFoundError, ServiceError
 from custos.service.requests.lifecycle import ACCOUNT_VERIFIED, proceed, transition
@@ -56,6 +56,8 @@ class Intake:
     verified_level: str | None = None  # how a pre-verified request was verified (``ACCOUNT_VERIFIED``)
     needs_approval: bool = False  # an operator decides it, whatever the approval settings say
     acknowledge: bool = True  # mail the person an acknowledgement (not for a request the company opened)
+    #: the language the person asked in (an ISO 639-1 code); mails use it where the map offers it
+    language: str | None = None
 
 
 def required_level(service: Service, rules: RuleSet, kind: RequestType | str) -> VerificationLevel:
@@ -228,6 +230,7 @@ def _create_in(
         details=_details(service, intake),
         appeal_of=appealed.id if appealed else None, token_hash=sha256_hex(token),
         external_ref=intake.external_id, callback_urls=intake.callback_urls or None,
+        language=languages.choose(service.datamap, intake.language),
     )
     _store_with_identities(session, service, request, subject)
     audit.append(session, "request.received", actor=intake.source, request_id=request.id, at=received,
@@ -238,7 +241,8 @@ def _create_in(
     mails: list[Mail] = []
     # One mail acknowledges the request: the code mail where a code is due, else its own.
     needs_code = level is not VerificationLevel.NONE and not intake.pre_verified
-    context = {**mail_context(service, request), "received": day_of(received)}
+    context = {**mail_context(service, request)}
+    context["received"] = day_of(received, context["language"])
     if email is not None and intake.acknowledge:
         request.acknowledged_at = received
         audit.append(session, "request.acknowledged", actor="system", request_id=request.id, at=received,
@@ -310,7 +314,7 @@ def refuse_at_intake(
             extension_notice_by=dates.extension_notice_by, due_at=dates.due,
             details=_details(service, intake),
             token_hash=sha256_hex(random_token()), external_ref=intake.external_id,
-            callback_urls=intake.callback_urls or None,
+            callback_urls=intake.callback_urls or None, language=languages.choose(service.datamap, intake.language),
         )
         _store_with_identities(session, service, request, subject)
         audit.append(session, "request.received", actor=intake.source, request_id=request.id, at=received,

@@ -9,6 +9,7 @@ from typing import Any
 
 from custos.controlplane import Request
 from custos.engine import Subject
+from custos.service import languages
 from custos.service.core import Service
 from custos.service.requests.lifecycle import ACCOUNT_VERIFIED, label
 
@@ -54,18 +55,20 @@ def details_of(service: Service, request: Request) -> dict[str, Any]:
 def mail_context(service: Service, request: Request) -> dict[str, Any]:
     """What every mail about ``request`` may say."""
     organization = service.datamap.organization
+    language = languages.written_in(request.language or organization.languages[0])
     return {
+        "language": language,
         "org_name": organization.name,
         "privacy_contact": organization.privacy_contact,
         "request_id": request.id,
-        "request_label": label(request),
-        "due": day_of(request.due_at) if request.due_at else "as soon as we can",
+        "request_label": languages.label(request.type, label(request), language),
+        "due": day_of(request.due_at, language) if request.due_at else languages.say("as soon as we can", language),
         "status_url": service.link(f"/privacy-center/requests/{request.id}"),
     }
 
 
-def day_of(moment: datetime | None) -> str:
-    return moment.strftime("%d %B %Y") if moment else ""
+def day_of(moment: datetime | None, language: str | None = None) -> str:
+    return languages.day(moment, language)
 
 
 def send(service: Service, mails: list[Mail]) -> None:

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from custos.controlplane import Request
-from custos.service import accounts, packages
+from custos.service import accounts, languages, packages
 from custos.service.core import Service
 from custos.service.errors import NotFoundError
 from custos.service.http.api.deps import ServiceDep
@@ -68,6 +68,7 @@ async def create_request(
         appeal_of=str(body.appeal_of) if body.appeal_of else None, appeal_token=body.appeal_token,
         statement=body.statement, agent_id=f"declared:{body.agent.name}"[:200] if body.agent else None,
         agent_permission=body.agent.permission if body.agent else None,
+        language=languages.choose(service.datamap, body.language, http.headers.get("accept-language")),
     )
     if x_account_token is not None:
         signed_in = await run_in_threadpool(accounts.check, service, x_account_token, source="api")

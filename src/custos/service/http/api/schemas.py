@@ -76,6 +76,10 @@ class RequestCreate(_Body):
     appeal_token: str | None = Field(None, max_length=200, description="for appeal: that request's token")
     statement: str | None = Field(None, max_length=10_000, description="the person's reasons or comments")
     agent: AgentCreate | None = None
+    language: str | None = Field(None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35,
+                                 description="the language to write to the person in (a BCP 47 tag, such as de or "
+                                             "de-CH); default: the request's Accept-Language, among the map's "
+                                             "organization.languages")
 
     @field_validator("type")
     @classmethod

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from custos.controlplane import Request as StoredRequest
 from custos.rules import RequestType, request_types, rule_set
-from custos.service import accounts
+from custos.service import accounts, languages
 from custos.service.core import Service
 from custos.service.errors import NotFoundError, ServiceError
 from custos.service.http.api.deps import ServiceDep
@@ -95,7 +95,8 @@ def submit(
                                                "write what it should say.", 422)
         corrections = {correct_field: correct_value.strip()}
     intake = Intake(type=type, identities={"email": email}, jurisdiction=jurisdiction or None,
-                             source="privacy_center", corrections=corrections)
+                             source="privacy_center", corrections=corrections,
+                             language=languages.choose(service.datamap, None, request.headers.get("accept-language")))
     if account_token:
         return _submit_signed_in(request, service, intake, account_token)
     try:
