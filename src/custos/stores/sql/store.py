@@ -255,14 +255,14 @@ class SQLStore(DueQueries, OwnerQueries, ScanQueries):
         rows: list[dict[str, Any]] = []
         match = self._match(collection, selector)
         for grouped in self._groups(collection, selector):
-            shape = tuple(sorted(grouped))
+            shape = tuple(sorted((name, _bucket(len(values), self.batch_size)) for name, values in grouped.items()))
             key = ("select", collection, tuple(fields), shape, match)
             compiled = self._statements.get(key)
             if compiled is None:
                 where = self._where(table, shape, dict(match))
                 compiled = _Compiled(sa.select(*cols).where(where), self.engine.dialect)
                 self._statements[key] = compiled
-            rows.extend(compiled.rows(conn, self._key_params(grouped), [c.name for c in cols]))
+            rows.extend(compiled.rows(conn, self._key_params(grouped, shape), [c.name for c in cols]))
         return rows
 
     def fetch(self, collection: str, selector: Selector, fields: Sequence[str]) -> list[dict[str, Any]]:
@@ -306,14 +306,14 @@ class SQLStore(DueQueries, OwnerQueries, ScanQueries):
         changed = 0
         match = self._match(collection, selector)
         for grouped in self._groups(collection, selector):
-            shape = tuple(sorted(grouped))
+            shape = tuple(sorted((name, _bucket(len(values), self.batch_size)) for name, values in grouped.items()))
             key = ("update", collection, tuple(parts), shape, match)
             compiled = self._statements.get(key)
             if compiled is None:
                 where = self._where(table, shape, dict(match))
                 compiled = _Compiled(self._update_statement(table, parts, where, self.dialect), self.engine.dialect)
                 self._statements[key] = compiled
-            batch = {**params, **self._key_params(grouped)}
+            batch = {**params, **self._key_params(grouped, shape)}
             changed += compiled.execute(conn, batch)
         return changed
 
@@ -380,50 +380,56 @@ class SQLStore(DueQueries, OwnerQueries, ScanQueries):
             return None
         return info.collation or "binary"
 
-    def _where(self, table: sa.Table, shape: tuple[str, ...], match: dict[str, MatchRule] | None = None) -> Any:
+    def _where(self, table: sa.Table, shape: tuple[tuple[str, int], ...],
+               match: dict[str, MatchRule] | None = None) -> Any:
         """``col IN (...)`` per column of the shape (``(a, b) IN ((...), ...)`` for a composite key);
-        a column under a match rule is compared as the rule makes it. Each list is one expanding
-        parameter: the statement is compiled once, and the list is written out as it runs."""
+        a column under a match rule is compared as the rule makes it."""
         conditions = []
-        for name in shape:
+        for name, size in shape:
             names = name.split(",")
             cols = [table.c[n] for n in names]
             rule = (match or {}).get(name)
             if rule is not None:
-                conditions.append(self._matched_in(table, name, rule, sa.bindparam(
-                    f"k_{name}", expanding=True, type_=sa.String())))
+                binds = [sa.bindparam(f"k_{name}_{i}", type_=sa.String()) for i in range(size)]
+                conditions.append(self._matched_in(table, name, rule, binds))
             elif len(cols) == 1:
-                conditions.append(cols[0].in_(sa.bindparam(f"k_{names[0]}", expanding=True, type_=cols[0].type)))
+                conditions.append(cols[0].in_(
+                    [sa.bindparam(f"k_{names[0]}_{i}", type_=cols[0].type) for i in range(size)]))
             else:
-                tuple_type = sa.TupleType(*(c.type for c in cols))
-                conditions.append(sa.tuple_(*cols).in_(sa.bindparam(
-                    f"k_{'_'.join(names)}", expanding=True, type_=tuple_type)))
+                conditions.append(sa.tuple_(*cols).in_([
+                    sa.tuple_(*(sa.bindparam(f"k_{n}_{i}", type_=c.type) for n, c in zip(names, cols, strict=True)))
+                    for i in range(size)]))
         return sa.or_(*conditions)
 
-    def _matched_in(self, table: sa.Table, name: str, rule: MatchRule, values: Any) -> Any:
-        """``values`` (an expanding parameter, or a list of literals) as ``rule`` compares them."""
+    def _matched_in(self, table: sa.Table, name: str, rule: MatchRule, binds: list[Any]) -> Any:
         column = table.c[name]
         collation = self._collation(table, name)
         if rule.exact and collation is None:
-            if isinstance(values, sa.BindParameter):
-                return column.in_(sa.bindparam(values.key, expanding=True, type_=column.type))
-            return column.in_(values)
-        condition: Any = self.matched(table, name, rule).in_(values)
+            return column.in_([sa.bindparam(b.key, b.value, type_=column.type) for b in binds])
+        condition: Any = self.matched(table, name, rule).in_(binds)
         if collation is not None and _index_finds_superset(collation, rule):
             # MariaDB cannot index an expression, but where the column's collation already
             # folds case (``_ci``) and ignores trailing spaces (PAD SPACE), the column's own
             # index finds every row the rule can match; a leading space is a range of the same
             # index. The byte-exact comparison of the rule's expression then filters.
-            near: Any = column.in_(values)
+            near: Any = column.in_(binds)
             if rule.trim:
                 near = sa.or_(near, column.like(sa.literal_column("' %'")))
             condition = sa.and_(near, condition)
         return condition
 
     @staticmethod
-    def _key_params(grouped: dict[str, list[Any]]) -> dict[str, Any]:
-        """The lists of one batch, by the expanding parameter that takes each."""
-        return {f"k_{name.replace(',', '_')}": values for name, values in grouped.items()}
+    def _key_params(grouped: dict[str, list[Any]], shape: tuple[tuple[str, int], ...]) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        sizes = dict(shape)
+        for name, values in grouped.items():
+            names = name.split(",")
+            for i, value in enumerate(_padded(values, sizes[name])):
+                if len(names) == 1:
+                    params[f"k_{name}_{i}"] = value
+                else:
+                    params.update({f"k_{n}_{i}": v for n, v in zip(names, value, strict=True)})
+        return params
 
     def _groups(self, collection: str, selector: Selector) -> Iterator[dict[str, list[Any]]]:
         """The selector's values per column, converted to the column's type, in batches."""
@@ -458,14 +464,14 @@ class SQLStore(DueQueries, OwnerQueries, ScanQueries):
         deleted = 0
         match = self._match(collection, selector)
         for grouped in self._groups(collection, selector):
-            shape = tuple(sorted(grouped))
+            shape = tuple(sorted((name, _bucket(len(values), self.batch_size)) for name, values in grouped.items()))
             key = ("delete", collection, shape, match)
             compiled = self._statements.get(key)
             if compiled is None:
                 where = self._where(table, shape, dict(match))
                 compiled = _Compiled(sa.delete(table).where(where), self.engine.dialect)
                 self._statements[key] = compiled
-            deleted += compiled.execute(conn, self._key_params(grouped))
+            deleted += compiled.execute(conn, self._key_params(grouped, shape))
         return deleted
 
     # -- identity columns ---------------------------------------------------------------
@@ -593,9 +599,8 @@ def _index_finds_superset(collation: str, rule: MatchRule) -> bool:
 
 
 def _bucket(size: int, cap: int = DEFAULT_BATCH) -> int:
-    """Sizes of CASE branches (a mask's old → new values) come in few shapes (1, 4, 16, ...):
-    each shape is compiled once, and the padding costs far less than compiling another
-    statement. IN lists need no shapes: they are expanding parameters."""
+    """Sizes of IN lists and CASE branches come in few shapes (1, 4, 16, ...): each shape is
+    compiled once, and the padding costs far less than compiling another statement."""
     bucket = 1
     while bucket < size:
         bucket *= 4
@@ -603,7 +608,7 @@ def _bucket(size: int, cap: int = DEFAULT_BATCH) -> int:
 
 
 def _padded(values: list[Any], size: int) -> list[Any]:
-    """``values`` repeated at the end up to ``size``: a CASE of a cached shape."""
+    """``values`` repeated at the end up to ``size``: an IN list or CASE of a cached shape."""
     return values + [values[-1]] * (size - len(values)) if values else values
 
 
@@ -623,12 +628,9 @@ class _Compiled:
             dialect = copy.copy(dialect)
             dialect.paramstyle, dialect.positional = "numeric_dollar", True
         compiled = statement.compile(dialect=dialect)
-        self.compiled = compiled
         self.sql: str = compiled.string
         self.positions = compiled.positiontup if compiled.positional else None
         self.dialect = dialect
-        #: IN lists written out at run time: one compiled statement serves every list length
-        self.expanding = any(bind.expanding for bind in compiled.binds.values())
         self.binds = {
             name: bind.type.dialect_impl(dialect).bind_processor(dialect)
             for name, bind in compiled.binds.items()
@@ -636,27 +638,14 @@ class _Compiled:
         self.types = [c.type.dialect_impl(dialect) for c in getattr(statement, "selected_columns", [])]
         self.results: list[Any] | None = None  # from the driver's type codes on first use
 
-    def _arguments(self, params: dict[str, Any]) -> tuple[str, Any]:
-        """The statement's text and its arguments for ``params`` (IN lists written out)."""
-        if self.expanding:
-            state = self.compiled.construct_expanded_state(params)
-            # the written-out list items have their own processors; other parameters keep theirs
-            processors = {**{k: v for k, v in self.binds.items() if v is not None}, **(state.processors or {})}
-            values = {name: (processors[name](value) if name in processors and value is not None else value)
-                      for name, value in state.parameters.items()}
-            if self.positions is not None:
-                return state.statement, tuple(values[p] for p in state.positiontup or ())
-            return state.statement, values
+    def _arguments(self, params: dict[str, Any]) -> Any:
         processed = {}
         for name, value in params.items():
             process = self.binds.get(name)
             processed[name] = process(value) if process is not None and value is not None else value
-        if self.positions is not None:
-            return self.sql, tuple(processed[p] for p in self.positions)
-        return self.sql, processed
+        return tuple(processed[p] for p in self.positions) if self.positions is not None else processed
 
-    def _cursor(self, conn: Connection, prepared: tuple[str, Any]) -> Any:
-        sql, arguments = prepared
+    def _cursor(self, conn: Connection, arguments: Any) -> Any:
         dbapi = conn.connection.dbapi_connection
         if self.raw:
             import psycopg
@@ -665,14 +654,14 @@ class _Compiled:
         else:
             cursor = dbapi.cursor()  # type: ignore[union-attr]
         # listeners (instrumentation, tests) see every statement, as with SQLAlchemy's own
-        conn.dispatch.before_cursor_execute(conn, cursor, sql, arguments, None, False)
+        conn.dispatch.before_cursor_execute(conn, cursor, self.sql, arguments, None, False)
         error = self.dialect.loaded_dbapi.Error
         try:
-            cursor.execute(sql, arguments)
+            cursor.execute(self.sql, arguments)
         except error as exc:
             cursor.close()
             # the same wrapping SQLAlchemy applies, without the bound values in the message
-            raise sa_exc.DBAPIError.instance(sql, None, exc, error) from None
+            raise sa_exc.DBAPIError.instance(self.sql, None, exc, error) from None
         return cursor
 
     def execute(self, conn: Connection, params: dict[str, Any]) -> int:
