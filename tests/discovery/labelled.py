@@ -56,6 +56,13 @@ def _with_nulls(rng: random.Random, values: list[Any], share: float) -> list[Any
     return [None if rng.random() < share else v for v in values]
 
 
+def _password_hash(rng: random.Random) -> str:
+    alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    salt = "".join(rng.choice(alphabet) for _ in range(53))
+    return rng.choice([f"$2b$12${salt}", f"$argon2id$v=19$m=65536,t=3,p=4${salt[:22]}${salt[22:]}",
+                       f"pbkdf2_sha256$600000${salt[:12]}${salt[12:]}="])
+
+
 def people(rng: random.Random, fake: Faker, rows: int) -> Table:
     nulls = rng.choice([0.0, 0.05, 0.3])
     today = date(2026, 12, 1)
@@ -94,6 +101,15 @@ def people(rng: random.Random, fake: Faker, rows: int) -> Table:
         Column(rng.choice(["joined_on", "first_order_on"]), ColumnKind.DATE,
                [today - timedelta(days=rng.randint(0, 2000)) for _ in range(rows)], None),
         Column("marketing_opt_in", ColumnKind.BOOLEAN, [rng.random() < 0.5 for _ in range(rows)], None),
+        Column(rng.choice(["age", "alter", "edad"]), ColumnKind.INTEGER, [rng.randint(16, 90) for _ in range(rows)],
+               n.AGE),
+        Column(_named(rng, ["password_hash", "pwd", "passwd"]), ColumnKind.STRING,
+               [_password_hash(rng) for _ in range(rows)], d.PASSWORD),
+        Column(_named(rng, ["linkedin", "social_url", "profile_url"]), ColumnKind.STRING,
+               [f"https://www.{rng.choice(['linkedin.com/in', 'github.com', 'x.com', 'instagram.com'])}/"
+                f"{fake.user_name()}" for _ in range(rows)], d.SOCIAL),
+        Column(_named(rng, ["device_mac", "mac_address", "hw_addr"]), ColumnKind.STRING,
+               [fake.mac_address() for _ in range(rows)], d.DEVICE_ID),
     ]
     for column in cols[1:]:
         if column.label is not None:
@@ -171,6 +187,9 @@ def orders(rng: random.Random, rows: int) -> Table:
         Column("email", ColumnKind.STRING, [rng.choice(["yes", "no", "bounced"]) for _ in range(rows)], None),
         # an all-NULL column with a personal name: nothing to classify
         Column("gift_recipient_email", ColumnKind.STRING, [None] * rows, None),
+        Column("eta", ColumnKind.INTEGER, [rng.randint(5, 120) for _ in range(rows)], None),
+        Column("product_url", ColumnKind.STRING,
+               [f"https://shop.example/p/{rng.randint(1, 10**6)}" for _ in range(rows)], None),
         Column("tracking_code", ColumnKind.STRING,
                [f"1Z{rng.randint(10**15, 10**16 - 1)}" for _ in range(rows)], None),
         Column("total", ColumnKind.DECIMAL, [round(rng.uniform(5, 900), 2) for _ in range(rows)], None),

@@ -156,3 +156,25 @@ def test_masks_hide_the_value(value: str, detector: str) -> None:
         if len(part) > 3:
             assert part not in shown
     assert mask("F", "name") == "***"
+
+
+@pytest.mark.parametrize("value", [
+    "$2b$12$KIXQJ7c6uTHR4Y0x4GTQeO0y9nA0H1Z3m8v0Wl9qfCwz2zJ7Qm1n2",
+    "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$8gGQ2Yh0M7bW3o0q9Xz1Qe",
+    "pbkdf2_sha256$600000$abcdefgh$Zm9vYmFyYmF6cXV4Zm9vYmFy=",
+    "$6$saltsalt$" + "a" * 86])
+def test_password_hashes(value: str) -> None:
+    assert d.is_password_hash(value)
+
+
+def test_not_password_hashes() -> None:
+    assert not d.is_password_hash("hunter2") and not d.is_password_hash("$12.50") and not d.is_password_hash("$2b$")
+
+
+def test_social_profiles_macs_and_ages() -> None:
+    assert d.is_social_url("https://www.linkedin.com/in/ann-lee") and d.is_social_url("github.com/annlee")
+    assert not d.is_social_url("https://shop.example/p/12") and not d.is_social_url("https://x.com/")
+    assert d.is_mac("3c:22:fb:0a:91:7e") and d.is_mac("3C-22-FB-0A-91-7E") and not d.is_mac("3c:22:fb:0a:91")
+    assert classify("age", ColumnKind.INTEGER, [18, 44, 90, 61]).category == "user.demographic.age_range"
+    assert classify("age", ColumnKind.INTEGER, [18, 440]).category is None  # not ages
+    assert classify("eta", ColumnKind.INTEGER, [5, 30, 90]).category is None  # minutes to delivery

@@ -24,7 +24,7 @@ STRONG = 0.6
 #: kinds whose values are read by the detectors; numbers, flags and dates have their own rules
 _TEXTUAL = frozenset({ColumnKind.STRING, ColumnKind.JSON, ColumnKind.OTHER, ColumnKind.UUID})
 #: address-like and other name-only categories need a table that is about people
-NEEDS_PEOPLE = frozenset({d.CITY, d.STATE, d.COUNTRY, d.POSTAL, n.GENDER})
+NEEDS_PEOPLE = frozenset({d.CITY, d.STATE, d.COUNTRY, d.POSTAL, n.GENDER, n.AGE, n.URL})
 PEOPLE = frozenset({d.EMAIL, d.PHONE, d.NAME, d.STREET, d.ADDRESS, d.BIRTH, d.NATIONAL_ID, d.POSTAL, d.CITY})
 
 
@@ -74,6 +74,11 @@ def classify(column: str, kind: ColumnKind, values: Sequence[Any], *, region: st
         verdict = _birth(column, values, kind, hint, today or date.today())
     elif kind is ColumnKind.INTEGER and hint in (d.PHONE, n.FAX):
         verdict = _by_values(column, texts, values, kind, hint, region, today or date.today())
+    elif kind in (ColumnKind.INTEGER, ColumnKind.DECIMAL, ColumnKind.FLOAT) and hint == n.AGE:
+        ages = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        if ages and all(0 <= a <= 120 for a in ages):
+            verdict = Verdict(n.AGE, 0.7, [f"{_pct(len(ages), len(values))} are numbers from 0 to 120",
+                                           f"the name {column!r} suggests {hint}"], by_name=True)
     if verdict is None:
         verdict = _by_name(column, texts, values, kind, hint)
     if verdict is None:
@@ -114,6 +119,15 @@ def _by_values(column: str, texts: list[str], raw: Sequence[Any], kind: ColumnKi
         phone = d.phone_kind(text, region)
         if phone:
             count[f"phone_{phone}"] += 1
+        if d.is_password_hash(text):
+            count["password"] += 1
+            continue
+        if d.is_social_url(text):
+            count["social"] += 1
+            continue
+        if d.is_mac(text):
+            count["mac"] += 1
+            continue
         if d.is_user_agent(text):
             count["agent"] += 1
         elif d.is_full_address(text):
@@ -154,6 +168,12 @@ def _by_values(column: str, texts: list[str], raw: Sequence[Any], kind: ColumnKi
             share("phone_formatted") >= STRONG or (share(*phones) >= STRONG and hint in (d.PHONE, n.FAX))):
         category = n.FAX if hint == n.FAX else d.PHONE
         return found(category, phones, "phone numbers", "phone")
+    if share("password") >= STRONG:
+        return found(d.PASSWORD, ("password",), "password hashes (bcrypt, Argon2, crypt, PBKDF2)", "password")
+    if share("social") >= STRONG:
+        return found(d.SOCIAL, ("social",), "profiles on social networks", "social")
+    if share("mac") >= STRONG:
+        return found(d.DEVICE_ID, ("mac",), "hardware (MAC) addresses of devices", "mac")
     if share("agent") >= STRONG:
         return found(d.DEVICE, ("agent",), "browser user-agent strings", "agent")
     if share("address") >= STRONG or (share("street") >= STRONG and hint == d.ADDRESS):
@@ -256,6 +276,9 @@ def _by_name(column: str, texts: list[str], raw: Sequence[Any], kind: ColumnKind
         return verdict(0.6, "short codes with digits, as document numbers are") if shaped >= 0.8 else None
     if hint == d.BIRTH:
         return None  # dates were read above; no dates, no birth dates
+    if hint == n.URL:
+        links = fits(lambda t: t.lower().startswith(("http://", "https://", "www.")) and " " not in t)
+        return verdict(0.6, "web addresses") if links >= 0.8 else None
     if hint in (n.USERNAME, n.PASSWORD, n.DEVICE_ID, n.COOKIE, n.DIAGNOSIS, n.MEDICATIONS, n.JOB_TITLE,
                 n.WORKPLACE, d.DEVICE, d.TEXT):
         if hint == d.TEXT and kind is not ColumnKind.STRING and kind is not ColumnKind.JSON:

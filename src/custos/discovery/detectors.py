@@ -44,6 +44,9 @@ STATE = "user.contact.address.state"
 COUNTRY = "user.contact.address.country"
 PRECISE = "user.location.precise"
 NAME = "user.name"
+PASSWORD = "user.authorization.password"
+SOCIAL = "user.contact.social_url"
+DEVICE_ID = "user.device.device_id"
 TEXT = "user.content.private"
 DEVICE = "user.device"
 
@@ -62,6 +65,14 @@ _SSN_IN_TEXT = re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")
 _NINE_DIGITS = re.compile(r"^\d{9}$")
 _LAT_LNG = re.compile(r"^\(?\s*(-?\d{1,2}\.\d{3,})\s*[,; ]\s*(-?\d{1,3}\.\d{3,})\s*\)?$")
 _USER_AGENT = re.compile(r"^(?:Mozilla|Opera|Dalvik|curl|okhttp|Safari|Chrome)/\d")
+_PASSWORD_HASH = re.compile(
+    r"^(?:\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}|\$argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$\S+|"
+    r"\$[156]\$[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{22,86}|pbkdf2_sha(?:1|256|512)\$\d+\$\S+\$\S+|"
+    r"\{(?:SSHA|SHA|SSHA256|SSHA512)\}[A-Za-z0-9+/=]{20,})$")
+_SOCIAL = re.compile(r"^(?:https?://)?(?:www\.|m\.)?(?:twitter\.com|x\.com|facebook\.com|fb\.com|instagram\.com|"
+                     r"linkedin\.com/in|github\.com|tiktok\.com/@|youtube\.com/(?:@|c/|user/)|threads\.net/@|"
+                     r"mastodon\.social/@|pinterest\.com|snapchat\.com/add)/?[A-Za-z0-9_.@%-]{2,}/?$", re.IGNORECASE)
+_MAC = re.compile(r"^(?:[0-9A-Fa-f]{2}([:-]))(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}$")
 _POSTAL = re.compile(r"^(?=.*\d)[A-Z0-9][A-Z0-9 \-]{1,8}[A-Z0-9]$", re.IGNORECASE)
 
 _STREET_WORDS = frozenset((
@@ -269,6 +280,21 @@ def is_full_address(text: str) -> bool:
         return True
     # one separator: the town after it carries a postal code (``Hauptstr. 5, 10115 Berlin``)
     return len(parts) == 2 and re.search(r"\b[A-Z0-9]{0,3}\d{3,6}[A-Z0-9]{0,3}\b", parts[1]) is not None
+
+
+def is_password_hash(text: str) -> bool:
+    """A stored password: bcrypt, Argon2, crypt(3) SHA, Django PBKDF2, LDAP salted SHA."""
+    return _PASSWORD_HASH.match(text) is not None
+
+
+def is_social_url(text: str) -> bool:
+    """A person's profile on a social network (``https://www.linkedin.com/in/ann-lee``)."""
+    return len(text) <= 300 and _SOCIAL.match(text) is not None
+
+
+def is_mac(text: str) -> bool:
+    """A network card's hardware address (``3c:22:fb:0a:91:7e``): it identifies a device."""
+    return _MAC.match(text) is not None
 
 
 def is_user_agent(text: str) -> bool:

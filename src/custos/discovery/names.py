@@ -23,6 +23,8 @@ MEDICATIONS = "user.health.medications"
 FAX = "user.contact.fax_number"
 JOB_TITLE = "user.job_title"
 WORKPLACE = "user.workplace"
+AGE = "user.demographic.age_range"
+URL = "user.contact.url"
 
 #: one word of a column's name, or two or three written together, and the category it names
 _WORDS: dict[str, str] = {}
@@ -63,6 +65,9 @@ for _category, _words in {
     FINGERPRINT: "fingerprint",
     DIAGNOSIS: "diagnosis diagnoses",
     MEDICATIONS: "medication medications prescription prescriptions",
+    AGE: "age alter edad âge age_years",
+    URL: "website homepage home_page personal_url blog",
+    d.SOCIAL: "twitter facebook instagram linkedin github_url tiktok social_url profile_url",
     d.TEXT: "note notes comment comments message messages body bio about feedback remarks memo "
             "gift_message review",
     JOB_TITLE: "job_title jobtitle position occupation",
