@@ -83,41 +83,32 @@ def test_the_scans_table_matches_its_model(tmp_path: Path) -> None:
 
 
 def test_the_console_page_shows_the_report(tmp_path: Path) -> None:
+    import time
+
     from custos.server import create_app
-    from custos.service.auth import create_user
-    from tests.consent.browser import CHROMIUM, Browser, Served
+    from tests.consent.browser import CHROMIUM
     from tests.service.conftest import make_settings
-    from tests.service.test_retention_pages import PASSWORD, _submit, sign_in
+    from tests.service.test_retention_pages import _submit, console_in_browser
 
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium)")
-    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'custos.db'}")
-    app = create_app(settings, run_jobs=True)
-    create_user(app.state.service, "dpo@shop.test", PASSWORD, "admin")
-    browser = Browser()
-    try:
-        with Served(app) as server:
-            page = browser.page()
-            sign_in(page, server.url)
+    app = create_app(make_settings(tmp_path, f"sqlite:///{tmp_path / 'custos.db'}"), run_jobs=True)
+    with console_in_browser(app) as (browser, page, server):
+        page.goto(f"{server.url}/admin/scans")
+        assert "No scan has finished yet." in page.evaluate("document.body.innerText")
+        _submit(page, "form[action='/admin/scans'] button")
+        for _ in range(50):
             page.goto(f"{server.url}/admin/scans")
-            assert "No scan has finished yet." in page.evaluate("document.body.innerText")
-            _submit(page, "form[action='/admin/scans'] button")
-            for _ in range(50):
-                page.goto(f"{server.url}/admin/scans")
-                text = page.evaluate("document.body.innerText")
-                if "Last scan finished" in text:
-                    break
-                import time
-
-                time.sleep(0.2)
-            assert "Last scan finished" in text and "Tables" in text, text[:800]
-            for width, name in ((1280, "desktop"), (390, "phone")):
-                browser.command("Emulation.setDeviceMetricsOverride",
-                                {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 500},
-                                session=page.session)
-                shot = browser.command("Page.captureScreenshot", {"format": "png"}, session=page.session)
-                (tmp_path / f"scans-{name}.png").write_bytes(base64.b64decode(shot["data"]))
-                wide = page.evaluate("document.documentElement.scrollWidth")
-                assert wide <= width + 1, f"the page scrolls sideways at {width}px ({wide}px)"
-    finally:
-        browser.close()
+            text = page.evaluate("document.body.innerText")
+            if "Last scan finished" in text:
+                break
+            time.sleep(0.2)
+        assert "Last scan finished" in text and "Tables" in text, text[:800]
+        for width, name in ((1280, "desktop"), (390, "phone")):
+            browser.command("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 500},
+                            session=page.session)
+            shot = browser.command("Page.captureScreenshot", {"format": "png"}, session=page.session)
+            (tmp_path / f"scans-{name}.png").write_bytes(base64.b64decode(shot["data"]))
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width + 1, f"the page scrolls sideways at {width}px ({wide}px)"

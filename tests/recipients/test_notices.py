@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 
 from custos.server import create_app
-from custos.service.auth import create_user
 from tests import shop
-from tests.consent.browser import CHROMIUM, Browser, Served
+from tests.consent.browser import CHROMIUM
 from tests.service.conftest import Harness, start
 from tests.service.test_lifecycle import ALICE_POINTS, DECLARATION, WRITE
-from tests.service.test_retention_pages import PASSWORD, sign_in
+from tests.service.test_retention_pages import console_in_browser
 
 SECRET = "partner-webhook-secret-0123456789"
 
@@ -179,28 +178,21 @@ def test_the_recipients_page_in_a_browser(harness: Harness, receiver: Receiver, 
     receiver.failures_left = 100
     request_id = erase_alice(harness)
     app = create_app(harness.service.settings, run_jobs=False)  # the console, on the same control plane
-    create_user(app.state.service, "dpo@shop.test", PASSWORD, "admin")
-    browser = Browser()
-    try:
-        with Served(app) as server:
-            page = browser.page()
-            sign_in(page, server.url)
-            page.goto(f"{server.url}/admin/recipients")
-            tables = page.evaluate("[...document.querySelectorAll('table')].map(t => [...t.querySelectorAll("
-                                   "'tbody tr')].map(r => [...r.cells].map(c => c.innerText)))")
-            # the partner's webhook keeps failing: it needs attention; the carrier's mail went out
-            assert [(row[0], row[1], row[3]) for row in tables[0]] == [(request_id[:8], "Analytics partner", "queued")]
-            assert {(row[1], row[4]) for row in tables[1]} == {("Analytics partner", "queued"),
-                                                               ("Parcel carriers", "delivered")}
-            shot = browser.command("Page.captureScreenshot", {"format": "png"}, session=page.session)
-            (tmp_path / "recipients.png").write_bytes(base64.b64decode(shot["data"]))
-            page.evaluate("document.querySelector('a[href^=\"/admin/requests/\"]').click()")
-            page.wait_for(f"location.pathname === '/admin/requests/{request_id}' && document.readyState === 'complete'",
-                          timeout=30)
-            text = page.evaluate("document.body.innerText")
-            assert "completed — not done: recipient partner not told yet" in text, text[:500]
-    finally:
-        browser.close()
+    with console_in_browser(app) as (browser, page, server):
+        page.goto(f"{server.url}/admin/recipients")
+        tables = page.evaluate("[...document.querySelectorAll('table')].map(t => [...t.querySelectorAll("
+                               "'tbody tr')].map(r => [...r.cells].map(c => c.innerText)))")
+        # the partner's webhook keeps failing: it needs attention; the carrier's mail went out
+        assert [(row[0], row[1], row[3]) for row in tables[0]] == [(request_id[:8], "Analytics partner", "queued")]
+        assert {(row[1], row[4]) for row in tables[1]} == {("Analytics partner", "queued"),
+                                                           ("Parcel carriers", "delivered")}
+        shot = browser.command("Page.captureScreenshot", {"format": "png"}, session=page.session)
+        (tmp_path / "recipients.png").write_bytes(base64.b64decode(shot["data"]))
+        page.evaluate("document.querySelector('a[href^=\"/admin/requests/\"]').click()")
+        page.wait_for(f"location.pathname === '/admin/requests/{request_id}' && document.readyState === 'complete'",
+                      timeout=30)
+        text = page.evaluate("document.body.innerText")
+        assert "completed — not done: recipient partner not told yet" in text, text[:500]
 
 
 def test_a_webhook_the_outgoing_call_rules_refuse_stops_the_service_at_start(

@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -108,6 +110,20 @@ def _submit(page: object, button: str) -> None:
     page.evaluate("window.__old = true")  # type: ignore[attr-defined]
     page.evaluate(f"document.querySelector({json.dumps(button)}).click()")  # type: ignore[attr-defined]
     page.wait_for("!window.__old && document.readyState === 'complete'", timeout=30)  # type: ignore[attr-defined]
+
+
+@contextmanager
+def console_in_browser(app: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """The app served, an admin signed in to its console in Chromium: (browser, page, server)."""
+    create_user(app.state.service, "dpo@shop.test", PASSWORD, "admin")
+    browser = Browser()
+    try:
+        with Served(app) as server:
+            page = browser.page()
+            sign_in(page, server.url)
+            yield browser, page, server
+    finally:
+        browser.close()
 
 
 def sign_in(page: object, base: str, email: str = "dpo@shop.test", password: str = PASSWORD) -> None:

@@ -14,7 +14,7 @@ from custos.service.auth import Principal
 from custos.service.core import Service
 from custos.service.errors import ServiceError
 from custos.service.http.api.deps import ServiceDep
-from custos.service.http.pages.console import form_token, form_writer, signed_in, to_login
+from custos.service.http.pages.console import form_token, form_writer, page_reader, to_login
 from custos.service.http.pages.rendering import render
 
 router = APIRouter(prefix="/admin/breaches", include_in_schema=False)
@@ -31,12 +31,8 @@ def _page(request: Request, service: Service, principal: Principal, error: str |
 
 @router.get("", response_class=HTMLResponse)
 def breaches_page(request: Request, service: ServiceDep) -> Response:
-    principal = signed_in(request, service)
-    if principal is None:
-        return to_login()
-    if not principal.can("breaches:read"):
-        return HTMLResponse("your role cannot see the breach register", status_code=403)
-    return _page(request, service, principal)
+    principal = page_reader(request, service, "breaches:read", "your role cannot see the breach register")
+    return principal if isinstance(principal, Response) else _page(request, service, principal)
 
 
 @router.post("", response_class=HTMLResponse)

@@ -92,6 +92,17 @@ def form_token(service: Service, principal: Principal) -> str:
     return csrf_token(service, principal.session or "")
 
 
+def page_reader(request: Request, service: Service, scope: str, refusal: str) -> Principal | Response:
+    """The signed-in caller of a console page that shows something, or the answer to give
+    instead: the sign-in page when nobody is signed in, a 403 when the role lacks ``scope``."""
+    principal = signed_in(request, service)
+    if principal is None:
+        return to_login()
+    if not principal.can(scope):
+        return HTMLResponse(refusal, status_code=403)
+    return principal
+
+
 def form_writer(request: Request, service: Service, token: str, scope: str, refusal: str) -> Principal | None:
     """The signed-in caller of a console form that changes something: ``None`` when nobody is
     signed in; refused when the form's token is stale or the role lacks ``scope``."""
