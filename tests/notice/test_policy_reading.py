@@ -184,3 +184,52 @@ def test_dates_of_last_update(text: str, expected: date | None) -> None:
     assert parse_date(text) == expected
     if expected is not None:
         assert read(f"Last Updated: {text}")[0].updated == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # the negation governs the coordinated verb, however far from it
+        ("We do not sell to advertisers or, through partners, knowingly collect precise geolocation.",
+         {"precise_location": "denial"}),
+        ("We will never, under any circumstances and for no purpose whatsoever, store your card number.",
+         {"card": "denial"}),
+        # a relative clause has a subject of its own: the collection is claimed, the sale denied
+        ("We do not sell the information that we collect, such as your email address.", {"email": "claim"}),
+        ("We do not share what we store about you, including your IP address.", {"ip_address": "claim"}),
+    ],
+)
+def test_negation_is_read_by_its_scope_not_by_word_distance(sentence: str, expected: dict[str, str]) -> None:
+    assert mentions(sentence) == expected
+
+
+def test_numbered_and_capitalised_plain_headings_outline_the_policy() -> None:
+    text = (
+        "1. Information We Collect\n"
+        "We collect your email address.\n"
+        "5. Your Rights in the European Economic Area\n"
+        "You may ask for a copy of your data.\n"
+        "5.1 Access\n"
+        "We answer within one month.\n"
+        "6. Cookies\n"
+        "We use cookies.\n"
+        "YOUR CALIFORNIA RIGHTS\n"
+        "You may ask us to delete your data.\n"
+        "Right to Know\n"
+        "We answer within 45 days.\n"
+        "CONTACT US\n"
+        "Write to privacy@example.com.\n"
+        "We collect these items:\n"
+        "1. Name\n"
+        "2. Email\n"
+    )
+    readings = read(text)
+    scopes = {r.quote: r.scope for r in readings}
+    assert scopes["You may ask for a copy of your data."] == "gdpr"
+    assert scopes["We answer within one month."] == "gdpr"  # 5.1 sits inside 5.
+    assert scopes["We use cookies."] is None  # 6. ends the EEA section
+    assert scopes["We answer within 45 days."] == "ccpa"  # a title under the capitalised heading
+    assert scopes["Write to privacy@example.com."] is None  # the next capitalised heading ends it
+    levels = {r.quote: r.sentence.level for r in readings if r.sentence.heading}
+    assert levels["5. Your Rights in the European Economic Area"] == 1 and levels["5.1 Access"] == 2
+    assert "1. Name" not in levels  # an item of the list the colon introduces, not a heading

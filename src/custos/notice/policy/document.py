@@ -119,15 +119,41 @@ def policy_lines(text: str) -> list[Line]:
         extractor.feed(text)
         extractor.close()
         return extractor.lines
-    lines = []
+    lines: list[Line] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         marked = _MARKDOWN_HEADING.match(line)
         if marked:
             lines.append(Line(marked.group(2).strip(), number, True, len(marked.group(1))))
         elif line:
-            lines.append(Line(line, number, _is_heading(line)))
+            introduced = bool(lines) and lines[-1].text.endswith(":")  # an item of a list, not a heading
+            heading, level = (False, None) if introduced else plain_heading(line)
+            lines.append(Line(line, number, heading, level))
     return lines
+
+
+_NUMBERED = re.compile(r"^(?:(?:section|part|article|chapter|§)\s*)?((?:\d{1,2}\.)*\d{1,2})\.?\)?\s+(?=\S)",
+                       re.IGNORECASE)
+_ROMAN = re.compile(r"^(?:part\s+)?[IVXL]{1,6}[.)]\s+(?=\S)")
+
+
+def plain_heading(line: str) -> tuple[bool, int | None]:
+    """Whether a plain-text line is a heading, and its level where the text shows one: the
+    depth of its numbering (``2.`` 1, ``2.1`` 2, ``Section 3`` 1, ``IV.`` 1), capitals (1);
+    a title without either has no level the text shows (``None``)."""
+    numbered = _NUMBERED.match(line)
+    roman = _ROMAN.match(line)
+    if numbered or roman:
+        rest = line[(numbered or roman).end():]  # type: ignore[union-attr]
+        if rest and _is_heading(rest):
+            return True, numbered.group(1).count(".") + 1 if numbered else 1
+        return False, None
+    if not _is_heading(line):
+        return False, None
+    letters = [c for c in line if c.isalpha()]
+    if len(letters) >= 4 and all(c.isupper() for c in letters):
+        return True, 1
+    return True, None
 
 
 def _is_heading(line: str) -> bool:

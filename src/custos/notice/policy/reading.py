@@ -28,6 +28,14 @@ Stance = Literal["affirms", "denies"] | None
 _CLAUSE_SPLIT = re.compile(
     r";|:\s|\s+but\s+|,\s+while\s+|,\s+whereas\s+|\s+however,?\s+|,\s+(?=we\b)", re.IGNORECASE
 )
+#: what starts a clause of its own inside a sentence, ending a negation's scope
+_SCOPE_BREAK = re.compile(
+    r"\b(?:we|they|you|it|he|she|our\s+(?:partners|vendors|providers|affiliates)|that|which|who|whom|whose|"
+    r"although|though|because|since|when|where|whereas|while|instead|rather|only|once|after|before|until)\b",
+    re.IGNORECASE)
+#: the level of a plain-text heading the text gives no level to (no numbering, no capitals):
+#: below every heading that has one
+_UNLEVELLED = 99
 _PERSON_NEGATION = re.compile(r"\byou\s+(?:\w+\s+)?(?:not|never|n't)\b|\byou\s+\w+n['’]t\b", re.IGNORECASE)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _MONTHS = "january february march april may june july august september october november december".split()
@@ -82,16 +90,17 @@ class Reader:
     def read(self, sentences: list[Sentence]) -> list[Reading]:
         """A reading per sentence, with the law each one speaks under.
 
-        A heading that names a law places its section under it: with heading levels
-        (HTML, Markdown) until the next heading of the same or a higher level; in plain
-        text, until a heading names another law.
+        A heading that names a law places its section under it: with heading levels (HTML,
+        Markdown, numbered or capitalised plain-text headings) until the next heading of the
+        same or a higher level; under a plain title without a level, until a heading names
+        another law or a heading with a level at or above an enclosing one begins.
         """
         readings = []
         scopes: list[tuple[int, str]] = []  # (heading level, law) of the open sections
         for sentence in sentences:
             own = self.scope_of(sentence.text)
             if sentence.heading:
-                level = sentence.level or 0
+                level = sentence.level if sentence.level is not None else _UNLEVELLED
                 if sentence.level is not None:
                     scopes = [(lvl, law) for lvl, law in scopes if lvl < level]
                 if own is not None:
@@ -149,10 +158,22 @@ class Reader:
         return "claim"
 
     def _negated(self, before: str) -> bool:
-        window = " ".join(before.split()[-5:])
-        if not matches(self.lexicon.clauses["negation"], window):
+        """Whether the verb after ``before`` is in the scope of a negation: the last "not",
+        "never"... before it governs it across coordination ("we do not sell ... or, through
+        partners, knowingly collect"), however many words stand between, until a new clause
+        starts (a subject of its own, a relative pronoun, a subordinating word): in "we do not
+        sell the information that we collect" the collection is not denied."""
+        last = None
+        for pattern in self.lexicon.clauses["negation"]:
+            for match in pattern.finditer(before):
+                if last is None or match.start() > last.start():
+                    last = match
+        if last is None:
             return False
-        return not _PERSON_NEGATION.search(window)
+        between = before[last.end():]
+        if _SCOPE_BREAK.search(between):
+            return False
+        return not _PERSON_NEGATION.search(before[max(0, last.start() - 40):last.end() + 1])
 
     def sentence_polarity(self, text: str) -> Polarity:
         """The strongest reading of any clause: a claim, else a denial, else a mention."""
