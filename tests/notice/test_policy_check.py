@@ -274,3 +274,43 @@ def test_a_notice_checked_against_another_map_is_found_out() -> None:
     (sale,) = check_policy(sold_map, notice, as_of=AS_OF).contradictions
     assert sale.topic == "sale"
     assert sale.quote == "We do not sell your personal information, and have not sold it in the past 12 months."
+
+
+def _not_online_only(data: dict[str, Any]) -> None:
+    data["organization"]["online_only"] = False
+
+
+CONTACT_POLICY = """Privacy Policy
+
+Cookies
+When you visit our website, we place cookies to remember your cart.
+
+Your California Privacy Rights
+You may ask to know or delete your personal information.
+To make a request, email privacy@icmanage.com or call {phone}.
+"""
+
+
+def test_ccpa_asks_for_a_toll_free_number_unless_the_business_is_online_only() -> None:
+    datamap = variant("icmanage.yaml", _not_online_only)
+    local = check(datamap, ICMANAGE, CONTACT_POLICY.format(phone="(408) 555-0100"))
+    [missing] = only(local, FindingKind.MISSING_DISCLOSURE, "toll_free:ccpa")
+    assert "1798.130(a)(1)(A)" in missing.source and "toll-free" in missing.explanation
+    free = check(datamap, ICMANAGE, CONTACT_POLICY.format(phone="our toll-free line 1-800-555-0100"))
+    assert not only(free, FindingKind.MISSING_DISCLOSURE, "toll_free:ccpa")
+    assert not only(free, FindingKind.MISSING_DISCLOSURE, "methods:ccpa")
+    online = check(matching_map(ICMANAGE), ICMANAGE, CONTACT_POLICY.format(phone="(408) 555-0100"))
+    assert not only(online, FindingKind.MISSING_DISCLOSURE, "toll_free:ccpa")
+
+
+def test_a_sentence_about_browsing_is_no_way_to_make_a_request() -> None:
+    """'When you visit our website' counted as a web request method."""
+    text = ("Privacy Policy\n\nYour California Privacy Rights\nYou may ask to know or delete your personal "
+            "information.\nWhen you visit our website, we place cookies to remember your cart.\n"
+            "Email privacy@icmanage.com with your request.\n")
+    [missing] = only(check(matching_map(ICMANAGE), ICMANAGE, text), FindingKind.MISSING_DISCLOSURE, "methods:ccpa")
+    assert "gives 1 (email)" in missing.explanation
+    none = check(matching_map(ICMANAGE), ICMANAGE, "Privacy Policy\n\nYour California Privacy Rights\n"
+                 "You may ask to know or delete your personal information.\n")
+    [nothing] = only(none, FindingKind.MISSING_DISCLOSURE, "methods:ccpa")
+    assert "designates none" in nothing.explanation

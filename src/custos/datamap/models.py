@@ -262,6 +262,10 @@ class Organization(Strict):
     jurisdictions: list[str] = Field(min_length=1)
     phone_region: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
     security_measures: list[str] = Field(default_factory=list)
+    #: the business operates exclusively online and has a direct relationship with the people it
+    #: serves: an email address may replace the toll-free number CCPA requests otherwise need
+    #: (Cal. Civ. Code 1798.130(a)(1)(A))
+    online_only: bool = False
     #: the languages the company writes to people in, the first being its default; a request
     #: is answered in the one the person asked in (the form's or the API's language)
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = Field(default_factory=lambda: ["en"],

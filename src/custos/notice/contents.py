@@ -6,6 +6,8 @@ Everything here is plain data for the templates: they arrange it, they never dec
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -106,6 +108,10 @@ class Contacts:
     representative: str
 
 
+#: a US toll-free number (800, 833, 844, 855, 866, 877, 888)
+_TOLL_FREE = re.compile(r"(?<!\d)(?:\+?1[-. ]?)?\(?8(?:00|33|44|55|66|77|88)\)?[-. ]?\d{3}[-. ]?\d{4}(?!\d)")
+
+
 @dataclass(frozen=True)
 class NoticeContents:
     """Everything a notice states, in the order it states it."""
@@ -126,6 +132,10 @@ class NoticeContents:
     retention: tuple[RetentionRow, ...]
     rights: tuple[RightInForce, ...]
     methods: tuple[Method, ...]
+    #: the telephone number is toll-free (CCPA asks for one, Cal. Civ. Code 1798.130(a)(1)(A))
+    toll_free: bool = False
+    #: the business operates exclusively online: an email address replaces the toll-free number
+    online_only: bool = False
 
     @property
     def collected(self) -> tuple[CategoryRow, ...]:
@@ -187,6 +197,8 @@ def notice_contents(datamap: DataMap, updated: date) -> NoticeContents:
         retention=_retention(practice, words),
         rights=tuple(rights_in_force(practice)),
         methods=_methods(organization.privacy_contact, organization.phone, organization.website),
+        toll_free=bool(organization.phone and _TOLL_FREE.search(organization.phone)),
+        online_only=organization.online_only,
     )
 
 

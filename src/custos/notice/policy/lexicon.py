@@ -87,6 +87,8 @@ class MethodMinimum:
 
     count: int
     source: str
+    #: one of them must be a toll-free telephone number (unless the business is online only)
+    toll_free: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ class Lexicon:
     rights_context: Patterns
     rights: Mapping[str, Patterns]
     methods_context: Patterns
+    methods_not_a_request: Patterns
+    methods_offer: Patterns
     methods: Mapping[str, Patterns]
     method_minimum: Mapping[str, MethodMinimum]
     updated: Patterns
@@ -156,9 +160,11 @@ def _compiled(law_cues: tuple[tuple[str, tuple[str, ...]], ...]) -> Lexicon:
         rights_context=compile_all(raw["rights"]["context"]),
         rights=_groups(raw["rights"]["patterns"]),
         methods_context=compile_all(methods["context"]),
+        methods_not_a_request=compile_all(methods["not_a_request"]),
+        methods_offer=compile_all(methods["offer"]),
         methods=_groups(methods["kinds"]),
         method_minimum={
-            key: MethodMinimum(int(value["count"]), str(value["source"]))
+            key: MethodMinimum(int(value["count"]), str(value["source"]), bool(value.get("toll_free", False)))
             for key, value in methods["minimum"].items()
         },
         updated=compile_all(updated["patterns"]),

@@ -109,14 +109,26 @@ def contact_findings(practice: Practice, readings: list[Reading], lexicon: Lexic
         minimum = lexicon.method_minimum.get(jurisdiction)
         if minimum is None:
             continue
-        methods = {m for r in readings if applies_under(r, jurisdiction) for m in r.methods}
+        found = {m for r in readings if applies_under(r, jurisdiction) for m in r.methods}
+        toll_free = "toll_free" in found
+        methods = (found - {"toll_free"}) | ({"phone"} if toll_free else set())
+        heading = section_heading(readings, lexicon, "contact", jurisdiction)
         if len(methods) < minimum.count:
-            heading = section_heading(readings, lexicon, "contact", jurisdiction)
             yield Finding(
                 FindingKind.MISSING_DISCLOSURE, f"methods:{jurisdiction}",
-                f"Under {words.jurisdiction(jurisdiction)} a policy gives at least {minimum.count} "
-                f"way(s) to exercise rights; this one gives {len(methods)}"
-                + (f" ({', '.join(sorted(methods))})" if methods else ""),
+                f"Under {words.jurisdiction(jurisdiction)} a policy designates at least {minimum.count} "
+                f"way(s) to exercise rights; this one "
+                + (f"gives {len(methods)} ({', '.join(sorted(methods))})" if methods else "designates none"),
+                heading.quote if heading else None, heading.line if heading else None, None, (),
+                minimum.source,
+            )
+        if minimum.toll_free and not toll_free and not organization.online_only:
+            yield Finding(
+                FindingKind.MISSING_DISCLOSURE, f"toll_free:{jurisdiction}",
+                f"Under {words.jurisdiction(jurisdiction)} one of the ways to make a request is a toll-free "
+                "telephone number, unless the business operates exclusively online and has a direct "
+                "relationship with the consumer (then organization.online_only: true in the map); the policy "
+                "gives no toll-free number",
                 heading.quote if heading else None, heading.line if heading else None, None, (),
                 minimum.source,
             )

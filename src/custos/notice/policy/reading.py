@@ -275,7 +275,13 @@ class Reader:
         return frozenset(key for key, patterns in self.lexicon.rights.items() if matches(patterns, text))
 
     def _methods_context(self, sentence: Sentence) -> bool:
-        context = self.lexicon.methods_context
+        """Whether the sentence offers ways to make a request: it, its section or its list's
+        introduction is about contacting the company, and it is not a sentence about browsing
+        ("when you visit our website, cookies...") that names the site for another reason."""
+        lexicon = self.lexicon
+        if matches(lexicon.methods_not_a_request, sentence.text) and not matches(lexicon.methods_offer, sentence.text):
+            return False
+        context = lexicon.methods_context
         return matches(context, sentence.text) or matches(context, sentence.section) or bool(
             sentence.lead_in and matches(context, sentence.lead_in)
         )
