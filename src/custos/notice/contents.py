@@ -7,7 +7,6 @@ Everything here is plain data for the templates: they arrange it, they never dec
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from datetime import date
 
