@@ -314,3 +314,16 @@ def test_a_sentence_about_browsing_is_no_way_to_make_a_request() -> None:
                  "You may ask to know or delete your personal information.\n")
     [nothing] = only(none, FindingKind.MISSING_DISCLOSURE, "methods:ccpa")
     assert "designates none" in nothing.explanation
+
+
+def test_a_missing_right_is_one_the_law_asks_a_policy_for_with_that_provision() -> None:
+    """"Right to opt back in" was demanded under CCPA and under the GDPR; neither asks a policy
+    to describe it. Each missing right cites what asks the policy for it."""
+    datamap = variant("imicro.yaml", sold("analytics_provider"))
+    report = check(datamap, IMICRO, "Privacy Policy\n\nWe collect your email address.\n")
+    [ccpa] = only(report, FindingKind.MISSING_DISCLOSURE, "rights:ccpa")
+    [gdpr] = only(report, FindingKind.MISSING_DISCLOSURE, "rights:gdpr")
+    assert "opt back in" not in ccpa.explanation and "opt back in" not in gdpr.explanation
+    assert "opt out of sale" in ccpa.explanation and "deletion" in ccpa.explanation
+    assert "1798.130(a)(5)(A)" in ccpa.source and "GDPR Art. 13(2)(b)" in gdpr.source
+    assert "restriction" in gdpr.explanation and "restriction" not in ccpa.explanation

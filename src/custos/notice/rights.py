@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from custos.notice.labels import labels, read_data
@@ -31,6 +31,8 @@ class RightDefinition:
     citations: dict[str, str]
     part_of: dict[str, str]
     policy_optional_in: tuple[str, ...] = ()
+    #: per law, the provision that asks a policy to describe the right (else its citation)
+    disclosures: dict[str, str] = field(default_factory=dict)
 
     def rule_in(self, rules: RuleSet) -> RequestRule | None:
         """The rule of the first request type of this right that ``rules`` covers."""
@@ -116,6 +118,7 @@ def rights_catalogue() -> tuple[RightDefinition, ...]:
                 citations={law_key: right.citation for law_key, right in granted.items()},
                 part_of={law_key: right.part_of for law_key, right in granted.items() if right.part_of},
                 policy_optional_in=tuple(law_key for law_key, right in granted.items() if right.policy_optional),
+                disclosures={law_key: right.disclosure for law_key, right in granted.items() if right.disclosure},
             )
         )
     return tuple(catalogue)

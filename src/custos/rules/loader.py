@@ -46,6 +46,9 @@ class LawRight:
     citation: str
     part_of: str | None = None  # the right a policy may describe it under, in this law
     policy_optional: bool = False  # this law does not ask a policy to describe it
+    #: the provision that asks a policy to describe the right (GDPR Art. 13(2)(b)), where it is
+    #: not the one that grants it
+    disclosure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -275,10 +278,12 @@ def _rights(raw: Any, file: str) -> dict[str, LawRight]:
             found[str(right)] = LawRight(value.strip())
             continue
         if not isinstance(value, dict) or not isinstance(value.get("citation"), str) \
-                or set(value) - {"citation", "part_of", "policy_optional"}:
-            raise RuleSetError("a citation, or {citation, part_of, policy_optional}", file=file, key=where)
+                or set(value) - {"citation", "part_of", "policy_optional", "disclosure"}:
+            raise RuleSetError("a citation, or {citation, part_of, policy_optional, disclosure}", file=file, key=where)
+        disclosure = value.get("disclosure")
         found[str(right)] = LawRight(value["citation"].strip(), value.get("part_of"),
-                                     bool(value.get("policy_optional", False)))
+                                     bool(value.get("policy_optional", False)),
+                                     str(disclosure).strip() if disclosure else None)
     return found
 
 

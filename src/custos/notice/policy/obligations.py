@@ -55,9 +55,10 @@ def rights_findings(practice: Practice, readings: list[Reading], lexicon: Lexico
     for jurisdiction in practice.datamap.organization.jurisdictions:
         rules = rule_set(jurisdiction)
         told = {key for r in readings if applies_under(r, jurisdiction) for key in r.rights}
+        # a right is missing only where this law's own file names it and asks a policy for it
         missing = [
             right for right in rights_catalogue()
-            if right.granted_by(rules) and right.called_for(practice)
+            if jurisdiction in right.citations and right.granted_by(rules) and right.called_for(practice)
             and jurisdiction not in right.policy_optional_in
             and right.key not in told and right.part_of.get(jurisdiction) not in told
         ]
@@ -69,7 +70,7 @@ def rights_findings(practice: Practice, readings: list[Reading], lexicon: Lexico
             f"Under {words.jurisdiction(jurisdiction)} the policy does not tell people of: "
             + "; ".join(r.name.lower() for r in missing),
             heading.quote if heading else None, heading.line if heading else None, None, (),
-            "; ".join(r.citations[jurisdiction] for r in missing if jurisdiction in r.citations),
+            "; ".join(dict.fromkeys(r.disclosures.get(jurisdiction, r.citations[jurisdiction]) for r in missing)),
         )
 
 
