@@ -36,7 +36,7 @@ def test_lexicon_keys_match_the_rules_and_the_rights() -> None:
     assert {RequestType(key) for key in lexicon.deadline_request_types}
     for section in lexicon.sections:
         assert set(section.required_by) <= rule_sets | {"all"}, section.key
-        assert section.when in (None, "recipients", "dpo", "transfers"), section.key
+        assert section.when in (None, "recipients", "dpo", "representative", "transfers", "sells_or_shares"), section.key
         assert section.evidence in ("patterns", "sale_statement", "updated_date"), section.key
         assert section.patterns or section.evidence != "patterns", section.key
     assert set(lexicon.update_required_by) <= rule_sets

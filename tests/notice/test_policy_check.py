@@ -29,7 +29,7 @@ CARD_NUMBER = {"name": "card_number", "categories": ["user.financial.credit_card
 # What each policy lacks under the law its map names; none of it is a contradiction.
 MISSING = {
     IMICRO: ["section:last_updated"],
-    ICMANAGE: ["rights:ccpa", "section:last_updated", "section:rights", "section:sale"],
+    ICMANAGE: ["rights:ccpa", "section:authorized_agent", "section:last_updated", "section:rights", "section:sale"],
     MAICRO: ["rights:gdpr"],
 }
 
@@ -327,3 +327,38 @@ def test_a_missing_right_is_one_the_law_asks_a_policy_for_with_that_provision() 
     assert "opt out of sale" in ccpa.explanation and "deletion" in ccpa.explanation
     assert "1798.130(a)(5)(A)" in ccpa.source and "GDPR Art. 13(2)(b)" in gdpr.source
     assert "restriction" in gdpr.explanation and "restriction" not in ccpa.explanation
+
+
+def test_refusing_opt_out_signals_or_telling_recipients_contradicts_the_law() -> None:
+    text = ("Privacy Policy\n\nYour California Privacy Rights\n"
+            "We do not currently respond to Global Privacy Control signals.\n"
+            "We will not notify our service providers of your deletion request.\n"
+            "We do not respond to Do Not Track signals.\n")
+    report = check(matching_map(ICMANAGE), ICMANAGE, text)
+    topics = {f.topic: f for f in report.contradictions}
+    assert set(topics) >= {"refusal:gpc", "refusal:recipients_not_told"}
+    assert "7025" in topics["refusal:gpc"].source and "1798.105(c)" in topics["refusal:recipients_not_told"].source
+    assert topics["refusal:gpc"].quote == "We do not currently respond to Global Privacy Control signals."
+    assert not any("Do Not Track" in (f.quote or "") for f in report.contradictions)  # no law asks for DNT
+
+
+def _sells_with_a_representative(data: dict[str, Any]) -> None:
+    sold("analytics_provider")(data)
+    data["organization"]["representative"] = "Imicro Europe B.V., Keizersgracht 1, Amsterdam"
+
+
+def test_a_representative_a_do_not_sell_link_an_agent_and_verification_are_asked_for() -> None:
+    datamap = variant("imicro.yaml", _sells_with_a_representative)
+    bare = check(datamap, IMICRO, "Privacy Policy\n\nWe collect your email address.\n")
+    missing = {f.topic for f in bare.of_kind(FindingKind.MISSING_DISCLOSURE)}
+    assert {"section:representative", "section:do_not_sell_link", "section:authorized_agent",
+            "section:verification"} <= missing
+    told = check(datamap, IMICRO, "Privacy Policy\n\nWe collect your email address.\n"
+                 "Our representative in the EU is Imicro Europe B.V.\n"
+                 "Use the Do Not Sell or Share My Personal Information link to opt out.\n"
+                 "An authorized agent may make a request on your behalf.\n"
+                 "We verify your request by matching details we hold.\n")
+    found = {f.topic for f in told.of_kind(FindingKind.MISSING_DISCLOSURE)}
+    assert not {"section:representative", "section:do_not_sell_link", "section:authorized_agent",
+                "section:verification"} & found
+    assert not [f for f in told.contradictions if f.topic == "sale"]  # the link's name denies nothing

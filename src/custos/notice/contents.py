@@ -135,6 +135,8 @@ class NoticeContents:
     toll_free: bool = False
     #: the business operates exclusively online: an email address replaces the toll-free number
     online_only: bool = False
+    #: where a person tells the business not to sell or share (the privacy center)
+    opt_out_url: str = PRIVACY_CENTER_PATH
 
     @property
     def collected(self) -> tuple[CategoryRow, ...]:
@@ -198,6 +200,7 @@ def notice_contents(datamap: DataMap, updated: date) -> NoticeContents:
         methods=_methods(organization.privacy_contact, organization.phone, organization.website),
         toll_free=bool(organization.phone and _TOLL_FREE.search(organization.phone)),
         online_only=organization.online_only,
+        opt_out_url=privacy_center_url(organization.website),
     )
 
 

@@ -14,6 +14,7 @@ from custos.notice.policy.lexicon import Lexicon, default_lexicon
 from custos.notice.policy.obligations import (
     contact_findings,
     deadline_findings,
+    refusal_findings,
     rights_findings,
     section_findings,
 )
@@ -57,6 +58,7 @@ def check_policy(
     report.findings.extend(deadline_findings(practice, readings))
     report.findings.extend(contact_findings(practice, readings, words))
     report.findings.extend(section_findings(practice, readings, words, as_of or date.today()))
+    report.findings.extend(refusal_findings(practice, readings, words))
     report.sort()
     return report
 

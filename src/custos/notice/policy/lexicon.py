@@ -82,6 +82,18 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A statement that breaks a law whatever the map says: a sentence naming ``subject`` that
+    ``refusal`` matches."""
+
+    topic: str
+    required_by: tuple[str, ...]
+    source: str
+    subject: Patterns
+    refusal: Patterns
+
+
+@dataclass(frozen=True)
 class MethodMinimum:
     """How many ways to exercise rights a law asks for."""
 
@@ -115,6 +127,7 @@ class Lexicon:
     update_required_by: tuple[str, ...]
     update_source: str
     sections: tuple[Section, ...]
+    refusals: Mapping[str, Refusal]
 
     def topic(self, key: str) -> Topic:
         """The topic ``key``."""
@@ -171,6 +184,11 @@ def _compiled(law_cues: tuple[tuple[str, tuple[str, ...]], ...]) -> Lexicon:
         update_every_months=int(updated["at_least_every_months"]),
         update_required_by=tuple(updated["required_by"]),
         update_source=str(updated["source"]),
+        refusals={
+            key: Refusal(str(entry["topic"]), tuple(entry["required_by"]), str(entry["source"]),
+                         compile_all(entry["subject"]), compile_all(entry["refusal"]))
+            for key, entry in raw.get("refusals", {}).items()
+        },
         sections=tuple(
             Section(
                 key=entry["key"],

@@ -194,8 +194,37 @@ def _called_for(section: Section, practice: Practice) -> bool:
         return bool(practice.datamap.document.recipients)
     if section.when == "dpo":
         return bool(practice.datamap.organization.dpo)
+    if section.when == "representative":
+        return bool(practice.datamap.organization.representative)
+    if section.when == "sells_or_shares":
+        return practice.sells_or_shares
     if section.when == "transfers":
         return any(
             words.is_third_country(c) for r in practice.datamap.document.recipients for c in r.countries
         )
     return True
+
+
+def refusal_findings(practice: Practice, readings: list[Reading], lexicon: Lexicon) -> Iterator[Finding]:
+    """Statements that break the law whatever the map says: a refusal to honour opt-out
+    preference signals (GPC) under CCPA; a statement that recipients are not told of a
+    deletion or correction (GDPR Art. 19, CCPA 1798.105(c))."""
+    words = labels()
+    jurisdictions = practice.datamap.organization.jurisdictions
+    for key, refusal in lexicon.refusals.items():
+        laws = [j for j in jurisdictions if j in refusal.required_by]
+        if not laws:
+            continue
+        for reading in readings:
+            text = reading.quote
+            if reading.sentence.heading or not matches(refusal.subject, text) or not matches(refusal.refusal, text):
+                continue
+            under = [j for j in laws if applies_under(reading, j)]
+            if not under:
+                continue
+            yield Finding(
+                FindingKind.CONTRADICTION, f"refusal:{key}",
+                f"The policy refuses {refusal.topic}, which "
+                + " and ".join(words.jurisdiction(j) for j in under) + " require",
+                reading.quote, reading.line, None, (), refusal.source,
+            )

@@ -28,6 +28,9 @@ Stance = Literal["affirms", "denies"] | None
 _CLAUSE_SPLIT = re.compile(
     r";|:\s|\s+but\s+|,\s+while\s+|,\s+whereas\s+|\s+however,?\s+|,\s+(?=we\b)", re.IGNORECASE
 )
+#: the opt-out link's name, written in the person's voice
+_OPT_OUT_LINK = re.compile(r"\bdo\s+not\s+(?:sell|share)(?:\s+(?:or|and|/)\s+(?:sell|share))?\s+my\s+personal\s+"
+                           r"(?:information|data)\b", re.IGNORECASE)
 #: what starts a clause of its own inside a sentence, ending a negation's scope
 _SCOPE_BREAK = re.compile(
     r"\b(?:we|they|you|it|he|she|our\s+(?:partners|vendors|providers|affiliates)|that|which|who|whom|whose|"
@@ -232,7 +235,10 @@ class Reader:
         return None
 
     def stance(self, text: str, topic: Literal["sale", "sharing"]) -> Stance:
-        """Whether the sentence denies or affirms selling (or sharing) personal information."""
+        """Whether the sentence denies or affirms selling (or sharing) personal information.
+        The name of the opt-out link ("Do Not Sell or Share My Personal Information") is the
+        person's request, not the business's denial."""
+        text = _OPT_OUT_LINK.sub(" ", text)
         if topic == "sharing":
             return self._sharing(text)
         rules = self.lexicon.sale
