@@ -136,3 +136,37 @@ def test_report_metrics_table_json_and_html(app: typer.Typer, tmp_path: Path) ->
     assert code == 0 and "<svg" in text and "Request metrics of Acme Shop, Inc." in text
     code, _, err = invoke(app, "report", "metrics", "--records", str(tmp_path / "missing.csv"))
     assert code == 2 and err.startswith("error:")
+
+
+GERMAN = ("Datenschutzerklärung. Wir verarbeiten Ihre personenbezogenen Daten nur im Rahmen der gesetzlichen "
+          "Bestimmungen. Sie haben jederzeit das Recht auf Auskunft über Ihre gespeicherten Daten, deren Herkunft "
+          "und Empfänger und den Zweck der Datenverarbeitung sowie ein Recht auf Berichtigung, Sperrung oder "
+          "Löschung dieser Daten. Hierzu sowie zu weiteren Fragen zum Thema Datenschutz können Sie sich jederzeit "
+          "unter der im Impressum angegebenen Adresse an uns wenden.\n")
+
+
+@pytest.mark.parametrize(("content", "said"), [
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "is a PDF"),
+    (b"PK\x03\x04\x14\x00\x06\x00", "a Word document or another archive"),
+    (b"", "is empty"),
+    (b"   \n\t\n", "is empty"),
+    (bytes(range(256)) * 40, "binary data"),
+    (b"We " + b"x" * (21 * 1024 * 1024), "larger than 10 MB"),
+    (GERMAN.encode(), "does not read as English"),
+])
+def test_what_is_no_policy_text_is_refused_in_one_line(app: typer.Typer, tmp_path: Path, content: bytes,
+                                                       said: str) -> None:
+    policy = tmp_path / "policy.bin"
+    policy.write_bytes(content)
+    code, out, err = invoke(app, "policy-check", str(policy), "--map", str(MAPS / "maicro.yaml"))
+    assert code == 2, out
+    assert err.startswith("error:") and said in err and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err + out
+
+
+def test_a_bilingual_policy_is_read(app: typer.Typer, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.txt"
+    policy.write_text("Privacy Policy\n\nWe collect your email address and use it to answer you. You may ask us "
+                      "to delete your personal data at any time by writing to privacy@maicro.example.\n\n" + GERMAN)
+    code, out, err = invoke(app, "policy-check", str(policy), "--map", str(MAPS / "maicro.yaml"))
+    assert code in (0, 1) and not err.startswith("error:"), err
