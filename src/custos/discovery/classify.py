@@ -97,44 +97,7 @@ def _by_values(column: str, texts: list[str], raw: Sequence[Any], kind: ColumnKi
     total = len(texts)
     count: Counter[str] = Counter()
     for text in texts:
-        if d.is_email(text):
-            count["email"] += 1
-            continue
-        if d.is_ip(text):
-            count["ip"] += 1
-            continue
-        if d.is_iban(text):
-            count["iban"] += 1
-            continue
-        if d.is_card(text):
-            count["card"] += 1
-        ssn = d.ssn_kind(text)
-        if ssn:
-            count[f"ssn_{ssn}"] += 1
-        if d.national_kind(text):
-            count["national"] += 1
-        if d.is_lat_lng(text):
-            count["latlng"] += 1
-            continue
-        phone = d.phone_kind(text, region)
-        if phone:
-            count[f"phone_{phone}"] += 1
-        if d.is_password_hash(text):
-            count["password"] += 1
-            continue
-        if d.is_social_url(text):
-            count["social"] += 1
-            continue
-        if d.is_mac(text):
-            count["mac"] += 1
-            continue
-        if d.is_user_agent(text):
-            count["agent"] += 1
-        elif d.is_full_address(text):
-            count["address"] += 1
-            count["street"] += 1
-        elif d.is_street(text):
-            count["street"] += 1
+        count.update(_detected(text, region))
 
     def share(*keys: str) -> float:
         return _share(sum(count[k] for k in keys), total)
@@ -184,6 +147,40 @@ def _by_values(column: str, texts: list[str], raw: Sequence[Any], kind: ColumnKi
     if birth is not None:
         return birth
     return _names_or_text(texts, hint, region)
+
+
+#: detectors of whole values, in order; a value one of the ``final`` ones recognises is read no further
+_FIRST: tuple[tuple[str, Any], ...] = (("email", d.is_email), ("ip", d.is_ip), ("iban", d.is_iban))
+_FINAL: tuple[tuple[str, Any], ...] = (("password", d.is_password_hash), ("social", d.is_social_url),
+                                       ("mac", d.is_mac))
+
+
+def _detected(text: str, region: str) -> list[str]:
+    """The detector keys one value matches (a card number may also be a bare phone number)."""
+    for key, test in _FIRST:
+        if test(text):
+            return [key]
+    keys = ["card"] if d.is_card(text) else []
+    ssn = d.ssn_kind(text)
+    if ssn:
+        keys.append(f"ssn_{ssn}")
+    if d.national_kind(text):
+        keys.append("national")
+    if d.is_lat_lng(text):
+        return [*keys, "latlng"]
+    phone = d.phone_kind(text, region)
+    if phone:
+        keys.append(f"phone_{phone}")
+    for key, test in _FINAL:
+        if test(text):
+            return [*keys, key]
+    if d.is_user_agent(text):
+        keys.append("agent")
+    elif d.is_full_address(text):
+        keys += ["address", "street"]
+    elif d.is_street(text):
+        keys.append("street")
+    return keys
 
 
 def _birth(column: str, raw: Sequence[Any], kind: ColumnKind, hint: str | None, today: date) -> Verdict | None:

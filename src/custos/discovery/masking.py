@@ -14,11 +14,9 @@ from custos.discovery import detectors as d
 
 
 def masked(values: Sequence[Any], detector: str | None) -> str | None:
-    """A masked example from the first value the detector recognises (else the first value)."""
-    texts = [d.text_of(v) for v in values if d.text_of(v)]
-    if not texts:
-        return None
-    return mask(texts[0], detector)
+    """A masked example from the first non-empty value."""
+    first = next((text for text in (d.text_of(v) for v in values) if text), None)
+    return None if first is None else mask(first, detector)
 
 
 def mask(text: str, detector: str | None = None) -> str:

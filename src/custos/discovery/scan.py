@@ -14,11 +14,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from custos.datamap import DataMap
-from custos.discovery.classify import Verdict, classify, settle
+from custos.discovery.classify import classify, settle
 from custos.discovery.masking import masked
 from custos.errors import CustosError
 from custos.matching import stored_problems
-from custos.stores.base import ColumnInfo, ForeignKey, ScanningStore, Store
+from custos.stores.base import ColumnInfo, ColumnKind, ForeignKey, ScanningStore, Store
 
 DEFAULT_SAMPLE = 1000
 #: called as a scan moves on: (system, table, tables done, tables in all)
@@ -47,8 +47,6 @@ class ColumnScan:
 
     @property
     def info(self) -> ColumnInfo:
-        from custos.stores.base import ColumnKind
-
         return ColumnInfo(self.name, ColumnKind(self.kind), self.type_name, nullable=self.nullable,
                           length=self.length, primary_key=self.primary_key, unique=self.unique)
 
@@ -185,15 +183,12 @@ def _sample_table(table: TableScan, store: ScanningStore, limit: int, region: st
     drawn = store.sample_rows(table.collection, names, limit)
     table.estimated_rows, table.method, table.sampled_rows = drawn.estimated_rows, drawn.method, len(drawn.rows)
     today = date.today()
-    verdicts: list[Verdict] = []
-    for position, name in enumerate(names):
+    held = [[row[position] for row in drawn.rows if row[position] is not None and row[position] != ""]
+            for position in range(len(names))]
+    verdicts = settle([classify(name, described[name].kind, values, region=region, today=today)
+                       for name, values in zip(names, held, strict=True)])
+    for name, values, verdict in zip(names, held, verdicts, strict=True):
         info = described[name]
-        values = [row[position] for row in drawn.rows if row[position] is not None and row[position] != ""]
-        verdicts.append(classify(name, info.kind, values, region=region, today=today))
-    verdicts = settle(verdicts)
-    for position, (name, verdict) in enumerate(zip(names, verdicts, strict=True)):
-        info = described[name]
-        values = [row[position] for row in drawn.rows if row[position] is not None and row[position] != ""]
         column = ColumnScan(
             name=name, type_name=info.type_name, kind=info.kind.value, sampled=len(values),
             empty=len(drawn.rows) - len(values), category=verdict.category, confidence=verdict.confidence,

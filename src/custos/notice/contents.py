@@ -6,7 +6,6 @@ Everything here is plain data for the templates: they arrange it, they never dec
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,6 +20,7 @@ from custos.notice.disclosure import (
     transfers,
 )
 from custos.notice.labels import Labels, labels
+from custos.notice.policy.lexicon import default_lexicon, matches
 from custos.notice.practice import Holding, Practice, read_practice
 from custos.notice.rights import RightInForce, rights_in_force
 from custos.rules.calendar import shift_months
@@ -105,10 +105,6 @@ class Contacts:
     website: str
     dpo: str
     representative: str
-
-
-#: a US toll-free number (800, 833, 844, 855, 866, 877, 888)
-_TOLL_FREE = re.compile(r"(?<!\d)(?:\+?1[-. ]?)?\(?8(?:00|33|44|55|66|77|88)\)?[-. ]?\d{3}[-. ]?\d{4}(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -198,7 +194,8 @@ def notice_contents(datamap: DataMap, updated: date) -> NoticeContents:
         retention=_retention(practice, words),
         rights=tuple(rights_in_force(practice)),
         methods=_methods(organization.privacy_contact, organization.phone, organization.website),
-        toll_free=bool(organization.phone and _TOLL_FREE.search(organization.phone)),
+        # the policy check's own reading of a toll-free number, so the notice passes it
+        toll_free=bool(organization.phone and matches(default_lexicon().methods["toll_free"], organization.phone)),
         online_only=organization.online_only,
         opt_out_url=privacy_center_url(organization.website),
     )

@@ -7,6 +7,7 @@ set provides an appeal, or where to complain where it does not.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC
 
 import sqlalchemy as sa
@@ -260,30 +261,36 @@ def cancel(service: Service, request_id: str, *, actor: str) -> Request:
     return request
 
 
-def _to_weigh(session: Session, request_id: str) -> list[str]:
-    """The purposes of an objection still waiting for an operator, or ``[]``."""
-    rows = list(session.scalars(sa.select(RequestResult).where(
-        RequestResult.request_id == request_id, RequestResult.kind.in_(("objection", "objection_decided")))))
+def to_weigh(results: Iterable[RequestResult]) -> list[str]:
+    """The purposes of an objection still waiting for an operator, from one request's results
+    (``[]`` once it is decided)."""
+    rows = list(results)
     if any(r.kind == "objection_decided" for r in rows):
         return []
-    return [str(k) for r in rows for k in (r.collections or {}).get("to_weigh", [])]
+    return [str(k) for r in rows if r.kind == "objection" for k in (r.collections or {}).get("to_weigh", [])]
+
+
+def purpose_names(service: Service, keys: list[str]) -> list[str]:
+    purposes = service.datamap.purposes
+    return [purposes[k].name if k in purposes else k for k in keys]
+
+
+def _objection_results(session: Session, request_ids: list[str]) -> list[RequestResult]:
+    return list(session.scalars(sa.select(RequestResult).where(
+        RequestResult.request_id.in_(request_ids), RequestResult.kind.in_(("objection", "objection_decided")))))
 
 
 def objections_to_weigh(service: Service, request_ids: list[str]) -> dict[str, list[str]]:
     """Flags for the queue: objections whose weighing (GDPR Art. 21(1)) is the operator's to do."""
-    flags: dict[str, list[str]] = {}
     with service.plane.read() as session:
-        rows = list(session.scalars(sa.select(RequestResult).where(
-            RequestResult.request_id.in_(request_ids), RequestResult.kind.in_(("objection", "objection_decided")))))
-    decided = {r.request_id for r in rows if r.kind == "objection_decided"}
-    purposes = service.datamap.purposes
-    for row in rows:
-        keys = (row.collections or {}).get("to_weigh", [])
-        if row.kind == "objection" and keys and row.request_id not in decided:
-            names = ", ".join(purposes[k].name if k in purposes else k for k in keys)
-            flags.setdefault(row.request_id, []).append(
-                f"objection to processing on legitimate interests ({names}): weigh the person's grounds against "
-                "the company's and decide (GDPR Art. 21(1))")
+        rows = _objection_results(session, request_ids)
+    flags: dict[str, list[str]] = {}
+    for request_id in {r.request_id for r in rows}:
+        keys = to_weigh(r for r in rows if r.request_id == request_id)
+        if keys:
+            flags[request_id] = [
+                f"objection to processing on legitimate interests ({', '.join(purpose_names(service, keys))}): "
+                "weigh the person's grounds against the company's and decide (GDPR Art. 21(1))"]
     return flags
 
 
@@ -298,11 +305,11 @@ def decide_objection(service: Service, request_id: str, *, upheld: bool, reason:
         request = load(session, request_id)
         if request.type != RequestType.OBJECTION.value or request.status != "completed":
             raise ConflictError("only a completed objection can be decided")
-        keys = _to_weigh(session, request_id)
+        keys = to_weigh(_objection_results(session, [request_id]))
         if not keys:
             raise ConflictError("this objection has nothing left to weigh")
         email = email_of(service, request)
-        names = [service.datamap.purposes[k].name if k in service.datamap.purposes else k for k in keys]
+        names = purpose_names(service, keys)
         context = {**mail_context(service, request), **recourse(service, request), "upheld": upheld,
                    "reason": reason, "purposes": names}
     moment = service.clock()

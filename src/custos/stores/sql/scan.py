@@ -24,14 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from custos.stores.base import TEXT_LIMIT, ColumnKind, ForeignKey, Sample
+from custos.stores.base import TEXT_LIMIT, ColumnInfo, ColumnKind, ForeignKey, Sample
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from sqlalchemy.engine import Connection
-
-    from custos.stores.base import ColumnInfo
 
 _SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast", "mysql", "performance_schema", "sys"})
 _RUNS = 8
@@ -87,7 +85,8 @@ class ScanQueries:
                 rows = conn.execute(sa.select(*selected).limit(limit)).all()
                 method = "all rows" if len(rows) < limit else "first rows"
                 return Sample(tuple(columns), [tuple(r) for r in rows], estimate, method)
-            statement, method = self._sampling(conn, table, selected, limit, estimate)
+            key = _integer_key(table, described)
+            statement, method = self._sampling(conn, table, selected, limit, estimate, key)
             rows = conn.execute(statement).all()
             if estimate and len(rows) < min(limit, estimate) // 4:  # an unlucky draw: read the first rows
                 rows = conn.execute(sa.select(*selected).limit(limit)).all()
@@ -116,7 +115,7 @@ class ScanQueries:
         return None
 
     def _sampling(self, conn: Connection, table: sa.Table, selected: list[Any], limit: int,
-                  estimate: int | None) -> tuple[Any, str]:
+                  estimate: int | None, key: Any) -> tuple[Any, str]:
         if self.dialect == "postgresql" and estimate:
             # whole pages (SYSTEM) on a large table; single rows (BERNOULLI) on one of a few
             # pages, where a handful of sampled pages could miss every row
@@ -129,7 +128,6 @@ class ScanQueries:
             rowid: Any = sa.literal_column("rowid")
             picks = random.sample(range(1, estimate + 1), min(estimate, 2 * limit))
             return sa.select(*selected).where(rowid.in_(picks)).limit(limit), "random keys"
-        key = _integer_key(table, conn, self.dialect)
         if key is not None:
             low, high = conn.execute(sa.select(sa.func.min(key), sa.func.max(key))).one()
             if low is not None and high is not None and high > low:
@@ -145,13 +143,12 @@ class ScanQueries:
         return sa.select(*selected).limit(limit), "first rows"
 
 
-def _integer_key(table: sa.Table, conn: Connection, dialect: str) -> Any:
-    inspector = sa.inspect(conn)
-    pk = inspector.get_pk_constraint(table.name, schema=table.schema).get("constrained_columns") or []
-    if len(pk) != 1:
+def _integer_key(table: sa.Table, described: dict[str, ColumnInfo]) -> Any:
+    """The table's primary key when it is one integer column (from the reflected columns)."""
+    keys = [info for info in described.values() if info.primary_key]
+    if len(keys) != 1 or keys[0].kind is not ColumnKind.INTEGER:
         return None
-    column = table.c[pk[0]]
-    return column if isinstance(column.type, sa.Integer) else None
+    return table.c[keys[0].name]
 
 
 def _read(column: Any, kind: ColumnKind, dialect: str) -> Any:

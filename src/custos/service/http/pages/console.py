@@ -225,9 +225,7 @@ def _detail(request: Request, service: Service, principal: Principal, request_id
                   label=label(stored), history=timeline(history), results=results, error=error,
                   operators=operators, counted=counted, flags=flags,
                   lifted=any(r.kind == "restriction_lifted" for r in results),
-                  to_weigh=[] if any(r.kind == "objection_decided" for r in results) else
-                  [service.datamap.purposes[k].name if k in service.datamap.purposes else k
-                   for r in results if r.kind == "objection" for k in (r.collections or {}).get("to_weigh", [])],
+                  to_weigh=decisions.purpose_names(service, decisions.to_weigh(results)),
                   late=is_late(service, stored), near=is_near(service, stored), stuck=stuck,
                   exceptions=decisions.exception_choices(service, stored.jurisdiction),
                   can_write=principal.can("requests:write"),
